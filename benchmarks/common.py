@@ -1,4 +1,4 @@
-"""Shared helpers for benchmark suites: timing with repeats and JSON results with the machine noted."""
+"""Shared helpers for benchmark suites: timing with repeats, JSON results noting the machine."""
 
 from __future__ import annotations
 

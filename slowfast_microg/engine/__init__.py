@@ -1,0 +1,1 @@
+"""Training and testing engine: loops, optimisation, checkpointing and launch."""

@@ -1,0 +1,1 @@
+"""Small shared utilities: argument parsing, logging setup, file I/O helpers."""
