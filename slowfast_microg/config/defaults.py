@@ -187,6 +187,13 @@ _C.MICROG.AUTHORS_FRAME_OFFSET = False
 _C.MICROG.LAYOUT = "frames"
 # Folder of <clip>.mp4 files for LAYOUT "videos" (relative to DATA.PATH_TO_DATA_DIR).
 _C.MICROG.VIDEO_DIR = "videos"
+# Frame lists of the validation split, evaluated every TRAIN.EVAL_PERIOD epochs
+# (PySlowFast evaluates AVA.TEST_LISTS during training; MicroG-4M has a separate val split).
+_C.MICROG.VAL_LISTS = ["val.csv"]
+# Box files of the validation split (the paper uses the ground-truth boxes).
+_C.MICROG.VAL_PREDICT_BOX_LISTS = ["ava_val_predicted_boxes.csv"]
+# Ground-truth file of the validation split inside AVA.ANNOTATION_DIR.
+_C.MICROG.VAL_GROUNDTRUTH_FILE = "ava_val_gt.csv"
 # Score threshold for the paper's macro F1 / recall (applied to the raw model outputs).
 _C.MICROG.EVAL_THRESHOLD = 0.5
 # Generate the embedded synthetic sample into DATA.PATH_TO_DATA_DIR before running.

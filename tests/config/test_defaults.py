@@ -35,9 +35,7 @@ def test_every_key_has_a_comment():
         assert undocumented == [], f"keys without a comment in {module.__name__}: {undocumented}"
         keys.extend(assigned)
     # Every leaf of get_cfg() is one of the documented assignments.
-    leaves = {key.split(".", 1)[1] if key.startswith(("MODEL.", "X")) else key for key in keys}
     assert len(all_keys(get_cfg())) == len(keys)
-    assert leaves
 
 
 def test_pyslowfast_names_present():
