@@ -15,6 +15,7 @@ from slowfast_microg.models import build_model
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOLDENS = FIXTURES / "goldens"
 AUTHORS_CONFIGS = FIXTURES / "configs" / "authors"
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "MicroG"
 
 # The ten ResNet-family models of Tables 1 and 2.
 RESNET_FAMILY = (

@@ -1,17 +1,15 @@
 """configs/MicroG: every file loads, validates, builds, and equals the authors' effective config."""
 
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 import pytest
 import torch
 import yaml
-from golden_utils import AUTHORS_CONFIGS, PAPER_PARAMS
+from golden_utils import AUTHORS_CONFIGS, CONFIG_DIR, PAPER_PARAMS
 
 from slowfast_microg.config import assert_and_infer_cfg, get_cfg, merge_from_file
 from slowfast_microg.config.loader import all_keys
 from slowfast_microg.models import MODEL_REGISTRY
-
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs" / "MicroG"
 
 # Our config -> the authors' run it reproduces.
 ROWS = {
