@@ -15,8 +15,9 @@ logger = logging.getLogger(__name__)
 # Temporal kernels per MODEL.ARCH: for the stem and res2..res5, per pathway, the pattern of
 # conv-``a`` temporal kernels that repeats over a stage's blocks (the stem uses the first).
 # RESNET.NUM_BLOCK_TEMP_KERNEL then keeps the pattern for the first blocks and gives the
-# rest a kernel of 1. These are the C2D/I3D/Slow/SlowFast definitions of Feichtenhofer et
-# al., "SlowFast Networks for Video Recognition" (Table 1 and appendix).
+# rest a kernel of 1. C2D and I3D (3x1x1 kernels in every other block) are the ResNet-50
+# baselines of Wang et al., "Non-local Neural Networks"; Slow and SlowFast are the
+# instantiations of Feichtenhofer et al., "SlowFast Networks for Video Recognition".
 TEMPORAL_KERNEL_BASIS: dict[str, tuple[list[list[int]], ...]] = {
     "c2d": ([[1]], [[1]], [[1]], [[1]], [[1]]),
     "i3d": ([[5]], [[3]], [[3, 1]], [[3, 1]], [[1, 3]]),
