@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from slowfast_microg.models.checkpoint.errors import CheckpointError
-from slowfast_microg.models.checkpoint.safe_pickle import restricted_load
+from slowfast_microg.models.checkpoint.safe_pickle import ForbiddenGlobalError, restricted_load
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +80,9 @@ def read_caffe2_blobs(path: str | Path) -> dict[str, np.ndarray]:
     try:
         with path.open("rb") as handle:
             content = restricted_load(handle, encoding="latin1")
-    except pickle.UnpicklingError as err:
+    except ForbiddenGlobalError as err:
         raise CheckpointError(f"{path}: not loaded: {err}.") from err
-    except Exception as err:  # EOFError, ValueError, ... from a damaged file
+    except Exception as err:  # UnpicklingError, EOFError, ValueError from a damaged file
         raise CheckpointError(f"{path}: cannot read Caffe2 pickle ({err}). {CORRUPT_HINT}") from err
     if not isinstance(content, Mapping) or not isinstance(content.get("blobs"), Mapping):
         found = sorted(map(str, content)) if isinstance(content, Mapping) else type(content)

@@ -41,14 +41,18 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Callable[[], Any]] = {
 }
 
 
+class ForbiddenGlobalError(pickle.UnpicklingError):
+    """The pickle asked for a global outside ``ALLOWED_GLOBALS``; nothing of it was run."""
+
+
 class RestrictedUnpickler(pickle.Unpickler):
     """``pickle.Unpickler`` whose ``find_class`` consults ``ALLOWED_GLOBALS`` only."""
 
     def find_class(self, module: str, name: str) -> Any:
-        """Return an allowed global or raise ``pickle.UnpicklingError`` naming the refused one."""
+        """Return an allowed global or raise ``ForbiddenGlobalError`` naming the refused one."""
         resolver = ALLOWED_GLOBALS.get((module, name))
         if resolver is None:
-            raise pickle.UnpicklingError(
+            raise ForbiddenGlobalError(
                 f"refused to load global {module}.{name}: only numpy arrays, dicts, strings "
                 "and numbers are allowed in a Caffe2 checkpoint"
             )
@@ -66,6 +70,7 @@ def restricted_load(handle: IO[bytes], *, encoding: str = "latin1") -> Any:
         The unpickled object.
 
     Raises:
-        pickle.UnpicklingError: the pickle names a global outside the allow-list.
+        ForbiddenGlobalError: the pickle names a global outside the allow-list.
+        pickle.UnpicklingError: the pickle is damaged.
     """
     return RestrictedUnpickler(handle, encoding=encoding).load()
