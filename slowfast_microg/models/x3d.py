@@ -267,6 +267,13 @@ def check_x3d_cfg(cfg: CfgNode) -> None:
 
 
 @MODEL_REGISTRY.register_as("X3D")
-def build_x3d(cfg: CfgNode) -> X3D:
-    """Registry entry ``MODEL.MODEL_NAME: X3D``."""
-    return X3D.from_cfg(cfg)
+def build_x3d(cfg: CfgNode) -> nn.Module:
+    """Registry entry ``MODEL.MODEL_NAME: X3D``.
+
+    With ``BN.NORM_TYPE: sync_batchnorm`` every BatchNorm becomes ``torch.nn.SyncBatchNorm``
+    (same state-dict keys), which shares training statistics across all processes.
+    """
+    model = X3D.from_cfg(cfg)
+    if cfg.BN.NORM_TYPE == "sync_batchnorm":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    return model

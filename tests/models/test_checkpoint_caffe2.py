@@ -68,6 +68,7 @@ def test_logged_load_decisions_are_reproduced(path: Path) -> None:
     assert report.missing == []
     assert report.unexpected == []
     assert sorted(report.ignored) == ["model_iter", "res2_0_branch2a_w_momentum"]
+    assert report.source_keys == len(blobs)
 
 
 class TinyNet(nn.Module):

@@ -184,6 +184,7 @@ def test_pytorchvideo_mvit_checkpoint_loads_completely() -> None:
         "head.projection.weight",
     ]
     assert len(report.loaded) == len(layout) - 2
+    assert report.source_keys == len(state)
 
 
 def test_fused_qkv_keeps_q_k_v_order() -> None:

@@ -164,6 +164,15 @@ def test_zero_init_final_bn() -> None:
     assert torch.all(model.s3.pathway0_res1.branch2.b_bn.weight == 1)
 
 
+def test_sync_batchnorm_keeps_the_state_dict_layout() -> None:
+    cfg = _x3d_cfg()
+    plain = MODEL_REGISTRY.get("X3D")(cfg)
+    cfg.BN.NORM_TYPE = "sync_batchnorm"
+    synced = MODEL_REGISTRY.get("X3D")(cfg)
+    assert isinstance(synced.s1.pathway0_stem.bn, torch.nn.SyncBatchNorm)
+    assert list(synced.state_dict()) == list(plain.state_dict())
+
+
 def _x3d_cfg() -> object:
     cfg = get_cfg()
     merge_from_file(cfg, FIXTURES / "goldens" / "X3D_S" / "config.yaml")

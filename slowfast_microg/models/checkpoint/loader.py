@@ -99,6 +99,7 @@ def load_state(
     target = module.state_dict()
     shapes = {key: tuple(value.shape) for key, value in target.items()}
     model_keys = set(shapes)
+    source_keys = len(state)
     state = remove_name_patterns(state, patterns=clear_name_patterns)
     ignored: list[str] = []
     if from_caffe2:
@@ -113,7 +114,7 @@ def load_state(
         state, shapes=shapes, expand_trailing=from_caffe2, inflate=inflate
     )
     report.ignored = ignored
-    report.source_keys = len(state) + len(ignored)
+    report.source_keys = source_keys
     report.inflated = inflated + report.inflated
     report.path = path
     if state and not to_load:
