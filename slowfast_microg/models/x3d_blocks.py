@@ -101,10 +101,24 @@ class X3DStem(nn.Module):
 class X3DStemStage(nn.Module):
     """Stage ``s1``: the stem of the single pathway, stored as ``pathway0_stem``."""
 
-    def __init__(self, **stem_kwargs: int | bool) -> None:
-        """Create the stage; keyword arguments go to ``X3DStem``."""
+    def __init__(
+        self,
+        *,
+        dim_in: int,
+        dim_out: int,
+        temporal_kernel: int,
+        spatial_stride: int = 2,
+        inplace_relu: bool = True,
+    ) -> None:
+        """Create the stage; see ``X3DStem`` for the arguments."""
         super().__init__()
-        self.pathway0_stem = X3DStem(**stem_kwargs)
+        self.pathway0_stem = X3DStem(
+            dim_in=dim_in,
+            dim_out=dim_out,
+            temporal_kernel=temporal_kernel,
+            spatial_stride=spatial_stride,
+            inplace_relu=inplace_relu,
+        )
 
     def forward(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         """Apply the stem to the one (B, C, T, H, W) pathway tensor."""
