@@ -138,6 +138,12 @@ def test_bn_stats_tile_into_a_longer_bn() -> None:
     assert report.resized == ["s1.pathway0_stem.bn.running_mean"]
 
 
+def test_two_blobs_for_one_key_are_an_error() -> None:
+    stem = np.zeros((4, 3, 1, 3, 3), np.float32)
+    with pytest.raises(CheckpointError, match="res_conv1_w"):
+        load_state({"conv1_w": stem, "res_conv1_w": stem}, TinyNet(), from_caffe2=True)
+
+
 class Exploit:
     """Unpickling this would run a shell command."""
 

@@ -52,7 +52,7 @@ def strip_ddp_prefix(state: Mapping[str, Any], *, model_keys: set[str]) -> dict[
 
 
 def _rename_caffe2(
-    blobs: Mapping[str, Any], *, model_keys: set[str]
+    blobs: Mapping[str, Any], *, model_keys: set[str], path: str
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
     state: dict[str, torch.Tensor] = {}
     ignored: list[str] = []
@@ -62,7 +62,10 @@ def _rename_caffe2(
             ignored.append(blob)
             continue
         if key in state:
-            raise CheckpointError(f"Caffe2 blobs map to the same key {key!r} (second: {blob!r}).")
+            raise CheckpointError(
+                f"{path or 'checkpoint'}: two Caffe2 blobs map to the key {key!r} (the second "
+                f"is {blob!r}); remove one of them from the file."
+            )
         tensor = value if isinstance(value, torch.Tensor) else torch.tensor(np.asarray(value))
         state[key] = tensor
     return state, ignored
@@ -103,7 +106,7 @@ def load_state(
     state = remove_name_patterns(state, patterns=clear_name_patterns)
     ignored: list[str] = []
     if from_caffe2:
-        state, ignored = _rename_caffe2(state, model_keys=model_keys)
+        state, ignored = _rename_caffe2(state, model_keys=model_keys, path=path)
     else:
         state = strip_ddp_prefix(state, model_keys=model_keys)
         state, _ = map_pytorchvideo_names(state, model_keys=model_keys)
