@@ -279,7 +279,7 @@ class MultiScaleAttention(nn.Module):
                 rel_pos_w=getattr(self, "rel_pos_w", None),
                 rel_pos_t=rel_t,
             )
-            attn = attn + nn.functional.pad(bias, (start, 0, start, 0))
+            attn[:, :, start:, start:] += bias
         attn = attn.softmax(dim=-1)
         out = attn @ v
         if self.residual_pooling:

@@ -106,7 +106,7 @@ def relative_position_bias(
     qt, qh, qw = q_thw
     kt, kh, kw = k_thw
     r_q = q.reshape(batch, heads, qt, qh, qw, channels)
-    bias = q.new_zeros(batch, heads, qt, qh, qw, kt, kh, kw)
+    bias = None
     for axis, table, q_len, k_len in (
         ("h", rel_pos_h, qh, kh),
         ("w", rel_pos_w, qw, kw),
@@ -122,8 +122,11 @@ def relative_position_bias(
             term = torch.einsum("bnthwc,wkc->bnthwk", r_q, rel)[..., None, None, :]
         else:
             term = torch.einsum("bnthwc,tkc->bnthwk", r_q, rel)[..., :, None, None]
-        bias = bias + term
-    return bias.reshape(batch, heads, qt * qh * qw, kt * kh * kw)
+        bias = term if bias is None else bias + term
+    if bias is None:
+        raise ValueError("relative_position_bias needs at least one table")
+    full = (batch, heads, qt, qh, qw, kt, kh, kw)
+    return bias.expand(full).reshape(batch, heads, qt * qh * qw, kt * kh * kw)
 
 
 def sincos_1d(dim: int, positions: torch.Tensor) -> torch.Tensor:
