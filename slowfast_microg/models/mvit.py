@@ -181,9 +181,7 @@ class MViT(nn.Module):
                 with torch.no_grad():
                     param.copy_(
                         sincos_3d(
-                            param.shape[-1],
-                            grid=(self.table_grid[0], self.table_grid[1], self.table_grid[1]),
-                            cls_token=self.cls_embed_on,
+                            param.shape[-1], grid=self.table_grid, cls_token=self.cls_embed_on
                         )
                     )
         for module in self.modules():

@@ -61,7 +61,9 @@ def resize_rel_table(table: torch.Tensor, length: int) -> torch.Tensor:
     return resized[0].t()
 
 
-def relative_offsets(q_len: int, k_len: int) -> torch.Tensor:
+def relative_offsets(
+    q_len: int, k_len: int, *, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Row index into a relative table for each (query, key) pair along one axis.
 
     When query and key grids differ in length (pooled keys), the shorter axis is stretched
@@ -72,7 +74,8 @@ def relative_offsets(q_len: int, k_len: int) -> torch.Tensor:
     """
     q_ratio = max(k_len / q_len, 1.0)
     k_ratio = max(q_len / k_len, 1.0)
-    offsets = torch.arange(q_len)[:, None] * q_ratio - torch.arange(k_len)[None, :] * k_ratio
+    q_pos = torch.arange(q_len, device=device)[:, None] * q_ratio
+    offsets = q_pos - torch.arange(k_len, device=device)[None, :] * k_ratio
     offsets += (k_len - 1) * k_ratio
     return offsets.long()
 
@@ -115,7 +118,7 @@ def relative_position_bias(
         if table is None:
             continue
         table = resize_rel_table(table, 2 * max(q_len, k_len) - 1)
-        rel = table[relative_offsets(q_len, k_len).to(table.device)]
+        rel = table[relative_offsets(q_len, k_len, device=table.device)]
         if axis == "h":
             term = torch.einsum("bnthwc,hkc->bnthwk", r_q, rel)[..., None, :, None]
         elif axis == "w":
