@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 from golden_utils_mvit import MVIT_GOLDENS, golden_io, load_golden_model, rel_err, run
+from tiny_mvit_utils import single_torch_thread  # noqa: F401  (autouse fixture)
 
 TOL = 1e-4
 

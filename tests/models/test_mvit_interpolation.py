@@ -8,7 +8,15 @@ here, independently, with numpy (linear interpolation, half-pixel centres, as Py
 import numpy as np
 import pytest
 import torch
-from tiny_mvit_utils import NUM_CLASSES, V1, V2, clip_and_boxes, randomize_, tiny_cfg
+from tiny_mvit_utils import (
+    NUM_CLASSES,
+    V1,
+    V2,
+    clip_and_boxes,
+    randomize_,
+    single_torch_thread,  # noqa: F401  (autouse fixture)
+    tiny_cfg,
+)
 
 from slowfast_microg.models import build_model, mvit_positions
 

@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from slowfast_microg.config import assert_and_infer_cfg, get_cfg
 
 NUM_CLASSES = 5
+
+
+@pytest.fixture(scope="module", autouse=True)
+def single_torch_thread():
+    """Run a module's tests on one intra-op thread, then restore the previous count.
+
+    These models are small: a second thread gains little, and on a shared 2-core machine
+    the threads' synchronisation made the tests several times slower.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
 
 V1 = {
     "MVIT.SEP_POS_EMBED": True,
