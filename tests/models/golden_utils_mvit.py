@@ -1,4 +1,4 @@
-"""Helpers for the MViT golden tests: build from a golden config, load its PySlowFast weights."""
+"""Utilities for the MViT golden tests: build from a golden config, load its PySlowFast weights."""
 
 from __future__ import annotations
 
