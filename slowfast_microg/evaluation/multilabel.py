@@ -1,0 +1,75 @@
+"""Per-class F1, recall and AUROC of per-box multi-label predictions, vectorised over classes."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from scipy.stats import rankdata
+
+logger = logging.getLogger(__name__)
+
+
+def predict_positive(scores: np.ndarray, threshold: float, *, strict: bool) -> np.ndarray:
+    """Threshold scores into positive predictions.
+
+    Args:
+        scores: (B, K) scores; NaN (no score) is never positive.
+        threshold: The decision threshold.
+        strict: Use ``score > threshold`` instead of ``score >= threshold``. Set it for
+            scores rounded to a few decimals, where a value equal to the threshold may have
+            been just below it before rounding.
+
+    Returns:
+        (B, K) boolean predictions.
+    """
+    with np.errstate(invalid="ignore"):
+        return scores > threshold if strict else scores >= threshold
+
+
+def f1_and_recall_per_class(
+    y_true: np.ndarray, y_pred: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-class F1 and recall; a 0/0 ratio counts as 0 (scikit-learn's ``zero_division=0``).
+
+    Args:
+        y_true: (B, K) boolean ground truth.
+        y_pred: (B, K) boolean predictions.
+
+    Returns:
+        (K,) F1 and (K,) recall.
+    """
+    true_pos = (y_true & y_pred).sum(axis=0).astype(np.float64)
+    positives = y_true.sum(axis=0).astype(np.float64)
+    predicted = y_pred.sum(axis=0).astype(np.float64)
+    f1_denominator = positives + predicted
+    f1 = np.divide(
+        2.0 * true_pos, f1_denominator, out=np.zeros_like(true_pos), where=f1_denominator > 0
+    )
+    recall = np.divide(true_pos, positives, out=np.zeros_like(true_pos), where=positives > 0)
+    return f1, recall
+
+
+def auroc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Per-class area under the ROC curve, with tied scores counted half (Mann-Whitney U).
+
+    Args:
+        y_true: (B, K) boolean ground truth.
+        scores: (B, K) scores; NaN ranks below every score.
+
+    Returns:
+        (K,) AUROC, NaN for a class whose boxes are all positive or all negative.
+    """
+    num_boxes = y_true.shape[0]
+    positives = y_true.sum(axis=0).astype(np.float64)
+    negatives = num_boxes - positives
+    defined = (positives > 0) & (negatives > 0)
+    auroc = np.full(y_true.shape[1], np.nan)
+    if not defined.any():
+        return auroc
+    filled = np.where(np.isnan(scores[:, defined]), -np.inf, scores[:, defined])
+    ranks = rankdata(filled, axis=0, method="average")
+    pos = positives[defined]
+    rank_sum = (ranks * y_true[:, defined]).sum(axis=0)
+    auroc[defined] = (rank_sum - pos * (pos + 1) / 2.0) / (pos * negatives[defined])
+    return auroc
