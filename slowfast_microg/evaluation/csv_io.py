@@ -21,7 +21,7 @@ import numpy as np
 from slowfast_microg.evaluation.csv_parse import CsvTable, split_csv
 from slowfast_microg.evaluation.errors import EvaluationInputError
 from slowfast_microg.evaluation.structures import Detections, GroundTruth, make_key
-from slowfast_microg.evaluation.textio import open_text_for_writing, read_text
+from slowfast_microg.evaluation.textio import open_text_for_writing, read_bytes, read_text
 
 logger = logging.getLogger(__name__)
 
@@ -32,40 +32,35 @@ _COORDS = ("x1", "y1", "x2", "y2")
 
 
 def _distinct_boxes(table: CsvTable) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Find the distinct (video, stamp, box) of the rows, parsing each distinct text once.
+    """Find the distinct (video, stamp, box) of the rows, parsing each run of equal text once.
 
     Returns:
         (N,) box index of each row, (B,) key of each box and (B, 4) boxes; boxes are numbered
-        in order of their first row. Rows whose text differs but whose values are equal
-        (``52`` and ``0052``) share a box.
+        in order of their first row. Rows with equal values share a box wherever they are in
+        the file, even if their text differs (``52`` and ``0052``).
 
     Raises:
         EvaluationInputError: A non-numeric field, a box outside [0, 1] or a flipped box.
     """
-    first_seen: dict[tuple[str, ...], int] = {}
-    first_row = np.fromiter(
-        map(first_seen.setdefault, zip(*table.columns[:6], strict=True), range(table.num_rows)),
-        dtype=np.int64,
-        count=table.num_rows,
-    )
-    rows, text_group = np.unique(first_row, return_inverse=True)
-    videos = [table.columns[0][r] for r in rows.tolist()]
+    new_run = table.new_runs(0, 5)
+    rows = np.flatnonzero(new_run)
+    videos = [table.text(r, 0) for r in rows.tolist()]
     if "" in videos:
         table.fail(int(rows[videos.index("")]), "video id is empty", "")
     stamps = table.ints(1, name="stamp", rows=rows)
     boxes = np.stack([table.floats(2 + j, name=_COORDS[j], rows=rows) for j in range(4)], axis=1)
     _check_boxes(table, rows, boxes)
     keys = np.asarray([make_key(v, s) for v, s in zip(videos, stamps.tolist(), strict=True)])
-    video_ids = np.unique(keys, return_inverse=True)[1].reshape(-1)
-    merged, first, group = np.unique(
-        np.column_stack([video_ids, boxes]), axis=0, return_index=True, return_inverse=True
+    key_ids = np.unique(keys, return_inverse=True)[1].reshape(-1)
+    _, first, group = np.unique(
+        np.column_stack([key_ids, boxes]), axis=0, return_index=True, return_inverse=True
     )
-    del merged
     order = np.argsort(first, kind="stable")
     rank = np.empty(order.size, dtype=np.int64)
     rank[order] = np.arange(order.size)
-    box_of_group = rank[group.reshape(-1)]
-    return box_of_group[text_group.reshape(-1)], keys[first[order]], boxes[first[order]]
+    box_of_run = rank[group.reshape(-1)]
+    box_of_row = box_of_run[np.cumsum(new_run) - 1]
+    return box_of_row, keys[first[order]], boxes[first[order]]
 
 
 def _check_boxes(table: CsvTable, rows: np.ndarray, boxes: np.ndarray) -> None:
@@ -76,7 +71,7 @@ def _check_boxes(table: CsvTable, rows: np.ndarray, boxes: np.ndarray) -> None:
         table.fail(
             int(rows[at]),
             f"{_COORDS[col]} is outside [0, 1]",
-            table.columns[2 + col][rows[at]],
+            table.text(int(rows[at]), 2 + col),
             hint="Boxes must be normalised by the frame width and height",
         )
     for low, high in ((0, 2), (1, 3)):
@@ -86,7 +81,7 @@ def _check_boxes(table: CsvTable, rows: np.ndarray, boxes: np.ndarray) -> None:
             table.fail(
                 row,
                 f"{_COORDS[low]} > {_COORDS[high]}",
-                f"{table.columns[2 + low][row]} > {table.columns[2 + high][row]}",
+                f"{table.text(row, 2 + low)} > {table.text(row, 2 + high)}",
                 hint="Boxes are x1,y1,x2,y2 with x1 <= x2 and y1 <= y2",
             )
 
@@ -128,7 +123,7 @@ def read_gt_csv(
             [0, 1] or flipped, or an action id not in the label map; the message names the line.
     """
     table = split_csv(
-        read_text(path, what="ground truth"), path=path, allowed_columns=(7, 8), layout=GT_LAYOUT
+        read_bytes(path, what="ground truth"), path=path, allowed_columns=(7, 8), layout=GT_LAYOUT
     )
     box_of_row, keys, boxes = _distinct_boxes(table)
     labels = _action_ids(table, label_map, label_map_name)
@@ -158,7 +153,7 @@ def read_detections_csv(
         EvaluationInputError: As ``read_gt_csv``, plus a non-finite score.
     """
     table = split_csv(
-        read_text(path, what="detections"), path=path, allowed_columns=(8,), layout=DET_LAYOUT
+        read_bytes(path, what="detections"), path=path, allowed_columns=(8,), layout=DET_LAYOUT
     )
     box_of_row, keys, boxes = _distinct_boxes(table)
     ids = _action_ids(table, label_map, label_map_name)
@@ -215,15 +210,12 @@ def read_exclusions(path: str | Path) -> set[str]:
     Raises:
         EvaluationInputError: A row without exactly 2 columns or with a non-integer stamp.
     """
-    text = read_text(path, what="exclusions")
-    if not text.strip():
+    raw = read_bytes(path, what="exclusions")
+    if not raw.strip():
         return set()
-    table = split_csv(text, path=path, allowed_columns=(2,), layout="video,stamp")
-    stamps = table.ints(1, name="stamp")
-    return {
-        make_key(video, stamp)
-        for video, stamp in zip(table.columns[0], stamps.tolist(), strict=True)
-    }
+    table = split_csv(raw, path=path, allowed_columns=(2,), layout="video,stamp")
+    stamps = table.ints(1, name="stamp").tolist()
+    return {make_key(table.text(row, 0), stamps[row]) for row in range(table.num_rows)}
 
 
 def write_detections_csv(path: str | Path, detections: Detections) -> None:

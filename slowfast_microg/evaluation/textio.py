@@ -12,6 +12,29 @@ from slowfast_microg.evaluation.errors import EvaluationInputError
 logger = logging.getLogger(__name__)
 
 
+def read_bytes(path: str | Path, *, what: str) -> bytes:
+    """Read a whole file's bytes; a name ending in ``.gz`` is decompressed.
+
+    Args:
+        path: The file to read.
+        what: What the file is ("ground truth", "detections", ...), for the error message.
+
+    Raises:
+        EvaluationInputError: The file does not exist, is a folder, or cannot be read.
+    """
+    path = Path(path)
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "does not exist"
+        raise EvaluationInputError(f"{what} file {problem}", path=path, hint="Check the path")
+    try:
+        if path.name.endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise EvaluationInputError(f"cannot read {what} file: {exc}", path=path) from None
+
+
 def read_text(path: str | Path, *, what: str) -> str:
     """Read a whole UTF-8 text file; a name ending in ``.gz`` is decompressed.
 
@@ -27,20 +50,11 @@ def read_text(path: str | Path, *, what: str) -> str:
     Raises:
         EvaluationInputError: The file does not exist, is a folder, or is not UTF-8 text.
     """
-    path = Path(path)
-    if not path.is_file():
-        problem = "is a folder, not a file" if path.is_dir() else "does not exist"
-        raise EvaluationInputError(f"{what} file {problem}", path=path, hint="Check the path")
+    raw = read_bytes(path, what=what)
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-                text = handle.read()
-        else:
-            text = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError, EOFError) as exc:
-        raise EvaluationInputError(
-            f"cannot read {what} file as UTF-8 text: {exc}", path=path
-        ) from None
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise EvaluationInputError(f"{what} file is not UTF-8 text: {exc}", path=path) from None
     return text.replace("\r\n", "\n")
 
 
