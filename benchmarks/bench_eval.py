@@ -309,16 +309,31 @@ def _compare(ours, baseline: dict) -> dict:
     return diffs
 
 
-def _time_split(name: str, gt: Path, det: Path, label_map: Path, args) -> dict:
-    """Time both evaluators on one split and report their agreement."""
+def _timed(fn, *, repeats: int, warmup: int) -> dict:
+    """Wall seconds (``common.time_repeats``) plus CPU seconds of the same timed calls."""
+    import statistics
+
     from common import time_repeats
 
+    cpu: list[float] = []
+
+    def tracked() -> None:
+        start = time.process_time()
+        fn()
+        cpu.append(time.process_time() - start)
+
+    timing = time_repeats(tracked, repeats=repeats, warmup=warmup)
+    timing["cpu_seconds"] = cpu[warmup:]
+    timing["cpu_median_s"] = statistics.median(cpu[warmup:])
+    return timing
+
+
+def _time_split(name: str, gt: Path, det: Path, label_map: Path, args) -> dict:
+    """Time both evaluators on one split and report their agreement."""
     from slowfast_microg.evaluation import read_label_map
 
     print(f"[{name}] ours x{args.repeats} ...", flush=True)
-    ours_timing = time_repeats(
-        lambda: ours_evaluate(gt, det, label_map), repeats=args.repeats, warmup=1
-    )
+    ours_timing = _timed(lambda: ours_evaluate(gt, det, label_map), repeats=args.repeats, warmup=1)
     ours = ours_evaluate(gt, det, label_map)
     print(f"[{name}] baseline x{args.baseline_repeats} ...", flush=True)
     holder = {}
@@ -326,7 +341,7 @@ def _time_split(name: str, gt: Path, det: Path, label_map: Path, args) -> dict:
     def run_baseline():
         holder["result"] = baseline_evaluate(gt, det, read_label_map(label_map))
 
-    baseline_timing = time_repeats(run_baseline, repeats=args.baseline_repeats, warmup=0)
+    baseline_timing = _timed(run_baseline, repeats=args.baseline_repeats, warmup=0)
     baseline = holder["result"]
     speedup = baseline_timing["median_s"] / ours_timing["median_s"]
     ours_s, baseline_s = ours_timing["median_s"], baseline_timing["median_s"]
@@ -338,6 +353,7 @@ def _time_split(name: str, gt: Path, det: Path, label_map: Path, args) -> dict:
         "ours": ours_timing,
         "baseline": baseline_timing,
         "speedup_median": speedup,
+        "speedup_cpu_median": baseline_timing["cpu_median_s"] / ours_timing["cpu_median_s"],
         "metrics_ours": ours.to_dict(),
         "metrics_baseline": {k: v for k, v in baseline.items() if k != "ap_per_class"},
         "abs_diff_ours_vs_baseline": _compare(ours, baseline),
