@@ -62,8 +62,11 @@ class CsvTable:
     def _rows(self, rows: np.ndarray | None) -> np.ndarray:
         return np.arange(self.num_rows) if rows is None else np.asarray(rows, dtype=np.int64)
 
-    def _decimals(self, col: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Plain decimals of column ``col``: (mantissa with sign, digits after the dot, ok)."""
+    def _decimals(
+        self, col: int, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Plain decimals of column ``col``: signed mantissa, digits after the dot, number of
+        dots, and whether the fast parse applies."""
         start, width = self.starts[rows, col], self.ends[rows, col] - self.starts[rows, col]
         mantissa = np.zeros(rows.size, dtype=np.int64)
         decimals = np.zeros(rows.size, dtype=np.int64)
@@ -86,12 +89,12 @@ class CsvTable:
             if j == 0:
                 negative = inside & (char == _MINUS)
         bad |= (digits == 0) | (digits > MAX_FAST_DIGITS) | (dots > 1)
-        return np.where(negative, -mantissa, mantissa), decimals, ~bad
+        return np.where(negative, -mantissa, mantissa), decimals, dots, ~bad
 
     def floats(self, col: int, *, name: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Column ``col`` (at ``rows``) as float64; a non-numeric or non-finite value fails."""
         rows = self._rows(rows)
-        mantissa, decimals, ok = self._decimals(col, rows)
+        mantissa, decimals, _, ok = self._decimals(col, rows)
         values = mantissa / np.power(10.0, decimals)
         values[(mantissa == 0) & (self.data[self.starts[rows, col]] == _MINUS)] = -0.0
         for i in np.flatnonzero(~ok).tolist():
@@ -107,8 +110,8 @@ class CsvTable:
     def ints(self, col: int, *, name: str, rows: np.ndarray | None = None) -> np.ndarray:
         """Column ``col`` (at ``rows``) as int64 (``"0052"`` reads as 52); else it fails."""
         rows = self._rows(rows)
-        mantissa, decimals, ok = self._decimals(col, rows)
-        ok &= decimals == 0
+        mantissa, _, dots, ok = self._decimals(col, rows)
+        ok &= dots == 0
         for i in np.flatnonzero(~ok).tolist():
             text = self.text(int(rows[i]), col)
             try:

@@ -202,3 +202,20 @@ def test_ap_per_class_writer_matches_the_published_format(eval_dir: Path, tmp_pa
     )
     assert out.read_text(encoding="utf-8") == published.read_text(encoding="utf-8")
     assert sum(np.isnan(ap) for ap, _ in table.values()) == 9
+
+
+def test_fast_number_parsing_equals_python_float_and_int(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    values = [
+        f"{v:.{d}f}"
+        for v, d in zip(rng.uniform(-60, 60, 3000), rng.integers(0, 8, 3000), strict=True)
+    ]
+    values += ["-0.0000", "1e-3", "+2.5", ".5", " 7", "123456789.123456789"]
+    lines = [f"v,{i % 97},0.1,0.1,0.2,0.2,1,{v}" for i, v in enumerate(values)]
+    path = tmp_path / "det.csv"
+    path.write_bytes(("\r\n".join(lines)).encode())  # CRLF, no final newline
+    det = read_detections_csv(path)
+    parsed = det.scores[:, 0]
+    assert parsed.tolist() == [float(v) for v in values]
+    assert np.signbit(parsed[values.index("-0.0000")])
+    assert sorted({int(k.split(",")[1]) for k in det.keys.tolist()}) == list(range(97))
