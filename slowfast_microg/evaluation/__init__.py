@@ -13,7 +13,9 @@ Pure functions without logging side effects or global configuration. Typical use
     print(metrics.map, metrics.to_dict())
 
 A training engine builds ``GroundTruth`` and ``Detections`` from arrays (keys from
-``make_key``) and calls ``evaluate_detections`` without writing CSVs.
+``make_key``) and calls ``evaluate_detections`` without writing CSVs. Tables come from
+``read_run_folder`` + ``format_tables``; figures from ``slowfast_microg.evaluation.plots``
+(kept out of this namespace so that importing it does not import matplotlib).
 """
 
 from slowfast_microg.evaluation.csv_io import (
@@ -27,20 +29,25 @@ from slowfast_microg.evaluation.csv_io import (
 from slowfast_microg.evaluation.errors import EvaluationInputError
 from slowfast_microg.evaluation.evaluate import DetectionMetrics, evaluate_detections
 from slowfast_microg.evaluation.label_map import read_label_map
+from slowfast_microg.evaluation.run_folder import RunSummary, read_run_folder
 from slowfast_microg.evaluation.structures import Detections, GroundTruth, make_key
+from slowfast_microg.evaluation.tables import format_tables
 
 __all__ = [
     "DetectionMetrics",
     "Detections",
     "EvaluationInputError",
     "GroundTruth",
+    "RunSummary",
     "evaluate_detections",
+    "format_tables",
     "make_key",
     "read_ap_per_class_csv",
     "read_detections_csv",
     "read_exclusions",
     "read_gt_csv",
     "read_label_map",
+    "read_run_folder",
     "write_ap_per_class_csv",
     "write_detections_csv",
 ]

@@ -21,7 +21,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.special import expit
 
 from slowfast_microg.evaluation.errors import EvaluationInputError
 from slowfast_microg.evaluation.frame_map import (
@@ -102,6 +101,11 @@ def _mean_or_nan(values: np.ndarray) -> float:
     """Mean of the finite values, NaN when there are none (no warning)."""
     finite = values[np.isfinite(values)]
     return float(finite.mean()) if finite.size else math.nan
+
+
+def _sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Logistic function without overflow; exactly 0.5 at 0, NaN stays NaN."""
+    return 0.5 * (1.0 + np.tanh(0.5 * logits))
 
 
 def _resolve_score_type(score_type: str, scores: np.ndarray) -> str:
@@ -215,7 +219,7 @@ def evaluate_detections(
         shape=(det_rows.size, label_ids.size),
         iou_threshold=iou_threshold,
     )
-    probabilities = expit(scores) if resolved_type == "logits" else scores
+    probabilities = _sigmoid(scores) if resolved_type == "logits" else scores
     matched_f1, matched_recall = f1_and_recall_per_class(
         matched_true, predict_positive(probabilities, threshold, strict=strict)
     )

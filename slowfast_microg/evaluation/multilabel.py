@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from scipy.stats import rankdata
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +49,30 @@ def f1_and_recall_per_class(
     return f1, recall
 
 
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of each column's values, tied values sharing their mean rank.
+
+    Args:
+        values: (B, K) values without NaN.
+
+    Returns:
+        (B, K) float ranks.
+    """
+    num = values.shape[0]
+    order = np.argsort(values, axis=0, kind="stable")
+    ordered = np.take_along_axis(values, order, axis=0)
+    starts = np.ones(ordered.shape, dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    ends = np.ones(ordered.shape, dtype=bool)
+    ends[:-1] = starts[1:]
+    position = np.broadcast_to(np.arange(num)[:, None], ordered.shape)
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=0)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, position, num), 0), axis=0), 0)
+    ranks = np.empty(ordered.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=0)
+    return ranks
+
+
 def auroc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Per-class area under the ROC curve, with tied scores counted half (Mann-Whitney U).
 
@@ -68,7 +91,7 @@ def auroc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
     if not defined.any():
         return auroc
     filled = np.where(np.isnan(scores[:, defined]), -np.inf, scores[:, defined])
-    ranks = rankdata(filled, axis=0, method="average")
+    ranks = average_ranks(filled)
     pos = positives[defined]
     rank_sum = (ranks * y_true[:, defined]).sum(axis=0)
     auroc[defined] = (rank_sum - pos * (pos + 1) / 2.0) / (pos * negatives[defined])

@@ -14,6 +14,7 @@ from slowfast_microg.evaluation import (
 )
 from slowfast_microg.evaluation.multilabel import (
     auroc_per_class,
+    average_ranks,
     f1_and_recall_per_class,
     predict_positive,
 )
@@ -36,6 +37,15 @@ def test_per_class_metrics_equal_scikit_learn() -> None:
     assert math.isnan(auroc[0])
     expected = [roc_auc_score(y_true[:, c], scores[:, c]) for c in range(1, 8)]
     np.testing.assert_allclose(auroc[1:], expected, atol=1e-12)
+
+
+def test_average_ranks_equal_scipy_with_ties_and_infinities() -> None:
+    from scipy.stats import rankdata
+
+    values = np.round(np.random.default_rng(1).normal(size=(400, 6)), 1)
+    values[:7, 2] = -np.inf
+    values[:, 5] = 3.0
+    np.testing.assert_array_equal(average_ranks(values), rankdata(values, axis=0))
 
 
 def test_threshold_rule_for_exact_and_rounded_scores() -> None:
