@@ -34,6 +34,7 @@ from slowfast_microg.evaluation.multilabel import (
     auroc_per_class,
     f1_and_recall_per_class,
     predict_positive,
+    score_ranks,
 )
 from slowfast_microg.evaluation.structures import Detections, GroundTruth, canonical_keys
 
@@ -224,6 +225,7 @@ def evaluate_detections(
         matched_true, predict_positive(probabilities, threshold, strict=strict)
     )
     present = matched_true.any(axis=0)
+    ranks = score_ranks(scores)
 
     ids = label_ids.tolist()
     return DetectionMetrics(
@@ -232,10 +234,10 @@ def evaluate_detections(
         num_gt_per_class=dict(zip(ids, num_gt.tolist(), strict=True)),
         f1_macro=float(paper_f1.mean()),
         recall_macro=float(paper_recall.mean()),
-        auroc_macro=_mean_or_nan(auroc_per_class(paper_true, scores)),
+        auroc_macro=_mean_or_nan(auroc_per_class(paper_true, ranks)),
         f1_macro_matched=_mean_or_nan(np.where(present, matched_f1, np.nan)),
         recall_macro_matched=_mean_or_nan(np.where(present, matched_recall, np.nan)),
-        auroc_macro_matched=_mean_or_nan(auroc_per_class(matched_true, scores)),
+        auroc_macro_matched=_mean_or_nan(auroc_per_class(matched_true, ranks)),
         threshold=float(threshold),
         iou_threshold=float(iou_threshold),
         score_type=resolved_type,

@@ -138,21 +138,21 @@ def average_precision(
         over that class's ranked detections (empty arrays where it has no ground truth).
     """
     num_det, num_classes = scores.shape
-    ranked = np.where(valid, -scores, np.inf)
-    order = np.argsort(ranked, axis=0, kind="stable")
-    hits = np.take_along_axis(true_positive, order, axis=0)
-    cumulative_hits = np.cumsum(hits, axis=0)
-    precision = cumulative_hits / np.arange(1, num_det + 1, dtype=np.float64)[:, None]
-    envelope = np.flip(np.maximum.accumulate(np.flip(precision, axis=0), axis=0), axis=0)
+    ranked = np.ascontiguousarray(np.where(valid, -scores, np.inf).T)
+    order = np.argsort(ranked, axis=1, kind="stable")
+    hits = np.take_along_axis(np.ascontiguousarray(true_positive.T), order, axis=1)
+    cumulative_hits = np.cumsum(hits, axis=1)
+    precision = cumulative_hits / np.arange(1, num_det + 1, dtype=np.float64)
+    envelope = np.flip(np.maximum.accumulate(np.flip(precision, axis=1), axis=1), axis=1)
     has_gt = num_gt > 0
     ap = np.full(num_classes, np.nan)
-    ap[has_gt] = (envelope * hits).sum(axis=0)[has_gt] / num_gt[has_gt]
+    ap[has_gt] = (envelope * hits).sum(axis=1)[has_gt] / num_gt[has_gt]
     num_valid = valid.sum(axis=0)
     curves = []
     for c in range(num_classes):
         if has_gt[c]:
             n = int(num_valid[c])
-            curves.append((precision[:n, c].copy(), cumulative_hits[:n, c] / num_gt[c]))
+            curves.append((precision[c, :n].copy(), cumulative_hits[c, :n] / num_gt[c]))
         else:
             curves.append((np.empty(0), np.empty(0)))
     return ap, curves

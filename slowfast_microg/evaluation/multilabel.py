@@ -49,50 +49,49 @@ def f1_and_recall_per_class(
     return f1, recall
 
 
-def average_ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks of each column's values, tied values sharing their mean rank.
+def score_ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based ranks of each column's scores, tied scores sharing their mean rank.
+
+    NaN (no score) ranks below every score. Sorting works on the transposed, contiguous
+    scores; the order inside a tie does not matter, so numpy's default sort is used.
 
     Args:
-        values: (B, K) values without NaN.
+        scores: (B, K) scores.
 
     Returns:
         (B, K) float ranks.
     """
-    num = values.shape[0]
-    order = np.argsort(values, axis=0, kind="stable")
-    ordered = np.take_along_axis(values, order, axis=0)
+    values = np.ascontiguousarray(np.where(np.isnan(scores), -np.inf, scores).T)
+    num = values.shape[1]
+    order = np.argsort(values, axis=1)
+    ordered = np.take_along_axis(values, order, axis=1)
     starts = np.ones(ordered.shape, dtype=bool)
-    starts[1:] = ordered[1:] != ordered[:-1]
+    starts[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
     ends = np.ones(ordered.shape, dtype=bool)
-    ends[:-1] = starts[1:]
-    position = np.broadcast_to(np.arange(num)[:, None], ordered.shape)
-    first = np.maximum.accumulate(np.where(starts, position, 0), axis=0)
-    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, position, num), 0), axis=0), 0)
+    ends[:, :-1] = starts[:, 1:]
+    position = np.broadcast_to(np.arange(num), ordered.shape)
+    first = np.maximum.accumulate(np.where(starts, position, 0), axis=1)
+    last = np.flip(np.minimum.accumulate(np.flip(np.where(ends, position, num), 1), axis=1), 1)
     ranks = np.empty(ordered.shape)
-    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=0)
-    return ranks
+    np.put_along_axis(ranks, order, (first + last) / 2.0 + 1.0, axis=1)
+    return ranks.T
 
 
-def auroc_per_class(y_true: np.ndarray, scores: np.ndarray) -> np.ndarray:
+def auroc_per_class(y_true: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     """Per-class area under the ROC curve, with tied scores counted half (Mann-Whitney U).
 
     Args:
         y_true: (B, K) boolean ground truth.
-        scores: (B, K) scores; NaN ranks below every score.
+        ranks: (B, K) score ranks from ``score_ranks`` (shared by several ground truths).
 
     Returns:
         (K,) AUROC, NaN for a class whose boxes are all positive or all negative.
     """
-    num_boxes = y_true.shape[0]
     positives = y_true.sum(axis=0).astype(np.float64)
-    negatives = num_boxes - positives
+    negatives = y_true.shape[0] - positives
     defined = (positives > 0) & (negatives > 0)
     auroc = np.full(y_true.shape[1], np.nan)
-    if not defined.any():
-        return auroc
-    filled = np.where(np.isnan(scores[:, defined]), -np.inf, scores[:, defined])
-    ranks = average_ranks(filled)
     pos = positives[defined]
-    rank_sum = (ranks * y_true[:, defined]).sum(axis=0)
+    rank_sum = (ranks[:, defined] * y_true[:, defined]).sum(axis=0)
     auroc[defined] = (rank_sum - pos * (pos + 1) / 2.0) / (pos * negatives[defined])
     return auroc

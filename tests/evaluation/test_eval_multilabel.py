@@ -14,9 +14,9 @@ from slowfast_microg.evaluation import (
 )
 from slowfast_microg.evaluation.multilabel import (
     auroc_per_class,
-    average_ranks,
     f1_and_recall_per_class,
     predict_positive,
+    score_ranks,
 )
 
 
@@ -33,19 +33,20 @@ def test_per_class_metrics_equal_scikit_learn() -> None:
     np.testing.assert_allclose(
         recall, recall_score(y_true, y_pred, average=None, zero_division=0), atol=1e-15
     )
-    auroc = auroc_per_class(y_true, scores)
+    auroc = auroc_per_class(y_true, score_ranks(scores))
     assert math.isnan(auroc[0])
     expected = [roc_auc_score(y_true[:, c], scores[:, c]) for c in range(1, 8)]
     np.testing.assert_allclose(auroc[1:], expected, atol=1e-12)
 
 
-def test_average_ranks_equal_scipy_with_ties_and_infinities() -> None:
+def test_score_ranks_equal_scipy_with_ties_and_missing_scores() -> None:
     from scipy.stats import rankdata
 
     values = np.round(np.random.default_rng(1).normal(size=(400, 6)), 1)
-    values[:7, 2] = -np.inf
+    values[:7, 2] = np.nan
     values[:, 5] = 3.0
-    np.testing.assert_array_equal(average_ranks(values), rankdata(values, axis=0))
+    expected = rankdata(np.where(np.isnan(values), -np.inf, values), axis=0)
+    np.testing.assert_array_equal(score_ranks(values), expected)
 
 
 def test_threshold_rule_for_exact_and_rounded_scores() -> None:
