@@ -193,10 +193,16 @@ def read_run_folder(path: str | Path, *, zero_shot: bool | None = None) -> RunSu
         if tests:
             break
     if not tests:
+        children = sorted(
+            child.name
+            for child in folder.iterdir()
+            if (child / "json_stats.log").is_file() or (child / "stdout.log").is_file()
+        )
+        hint = "Run the test first; json_stats.log or stdout.log must hold its metrics"
+        if children:
+            hint = f"It holds run folders ({', '.join(children)}); pass those instead"
         raise EvaluationInputError(
-            'no json_stats line with "mode": "test" and "map"',
-            path=folder,
-            hint="Run the test first; json_stats.log or stdout.log must hold its metrics",
+            'no json_stats line with "mode": "test" and "map"', path=folder, hint=hint
         )
     test_record, trailing = tests[-1]
     config = _load_config(folder, stdout, notes)

@@ -260,6 +260,8 @@ def test_make_tables_cli(eval_dir: Path, tmp_path: Path, capsys: pytest.CaptureF
     assert "no json_stats line" in capsys.readouterr().err
     with pytest.raises(EvaluationInputError, match="does not exist"):
         read_run_folder(tmp_path / "missing")
+    with pytest.raises(EvaluationInputError, match=r"holds run folders \(SLOW_8x8_R50_K400\)"):
+        read_run_folder(eval_dir / "test_on_ava_model")
 
 
 def test_make_tables_plots(tmp_path: Path) -> None:
