@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import shutil
 import tempfile
 import time
@@ -383,8 +384,6 @@ def run(args: argparse.Namespace) -> dict:
         gt = work / "ava_test_gt.csv"
         shutil.copyfile(fixture / "ava_test_gt.csv", gt)
         det = work / "detections_test.csv"
-        import gzip
-
         with (
             gzip.open(fixture / "I3D_8x8_R50" / "detections_test.csv.gz", "rb") as src,
             open(det, "wb") as dst,
@@ -409,6 +408,9 @@ def run(args: argparse.Namespace) -> dict:
             figures[f"synthetic_x{args.scale}"]["baseline"]["median_s"]
             / figures["fixture_i3d_test"]["baseline"]["median_s"]
         )
+        for who in ("ours", "baseline"):
+            large = figures[f"synthetic_x{args.scale}"][who]["cpu_median_s"]
+            figures[f"growth_{who}_cpu"] = large / figures["fixture_i3d_test"][who]["cpu_median_s"]
         figures["wall_s"] = time.perf_counter() - started
         return figures
     finally:
