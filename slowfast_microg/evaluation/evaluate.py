@@ -10,7 +10,8 @@ extra metrics in two clearly named variants (definitions in ``docs/evaluation.md
   and negative boxes.
 - matched (``*_matched``), the variant to prefer: a box's true classes are those of the
   ground-truth box it overlaps most, if that IoU is >= 0.5; the threshold applies to
-  probabilities; F1 and recall are averaged over classes with at least one positive box.
+  probabilities; F1 and recall are averaged over the classes present in the ground truth (a
+  class whose people were never detected counts 0).
 """
 
 from __future__ import annotations
@@ -224,7 +225,7 @@ def evaluate_detections(
     matched_f1, matched_recall = f1_and_recall_per_class(
         matched_true, predict_positive(probabilities, threshold, strict=strict)
     )
-    present = matched_true.any(axis=0)
+    present = num_gt > 0
     ranks = score_ranks(scores)
 
     ids = label_ids.tolist()

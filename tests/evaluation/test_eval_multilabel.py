@@ -102,12 +102,26 @@ def test_paper_and_matched_variants_by_hand() -> None:
     assert m.auroc_macro_matched == pytest.approx(8 / 9, abs=1e-15)
 
 
-def test_paper_f1_averages_over_all_label_map_classes() -> None:
+def test_averaging_sets_of_the_two_variants() -> None:
     gt, det = _two_frames()
-    wider = evaluate_detections(gt=gt, detections=det, label_map={1: "a", 2: "b", 3: "c", 9: "d"})
-    assert wider.f1_macro == pytest.approx((0.5 + 0.8 + 1.0) / 4, abs=1e-15)
+    label_map = {1: "a", 2: "b", 3: "c", 9: "d", 10: "e"}
+    wider = evaluate_detections(gt=gt, detections=det, label_map=label_map)
+    # Paper: over all 5 label-map classes; matched: over the 3 classes with ground truth.
+    assert wider.f1_macro == pytest.approx((0.5 + 0.8 + 1.0) / 5, abs=1e-15)
     assert wider.f1_macro_matched == pytest.approx((2 / 3 + 2 / 3 + 1.0) / 3, abs=1e-15)
     assert math.isnan(wider.ap_per_class[9])
+    # A class in the ground truth whose person nobody detected counts 0 in the matched mean.
+    missed = GroundTruth(
+        keys=[*gt.keys, "w,5"],
+        boxes=np.vstack([gt.boxes, [0.0, 0.0, 1.0, 1.0]]),
+        labels=[1, 2, 3, 9],
+    )
+    scores = np.hstack([det.scores, np.full((4, 2), -9.0)])
+    wide_det = Detections(keys=det.keys, boxes=det.boxes, scores=scores, class_ids=[1, 2, 3, 9, 10])
+    with_missed = evaluate_detections(gt=missed, detections=wide_det, label_map=label_map)
+    assert with_missed.f1_macro_matched == pytest.approx((2 / 3 + 2 / 3 + 1.0 + 0.0) / 4, abs=1e-15)
+    assert with_missed.recall_macro_matched == pytest.approx(3 / 4, abs=1e-15)
+    assert with_missed.ap_per_class[9] == 0.0
 
 
 def test_rounded_scores_at_the_threshold_count_as_below() -> None:
