@@ -169,16 +169,20 @@ class Manifest:
 
     def _open(self):
         if self._handle is None:
-            if self.path.exists() and self.path.stat().st_size > 0:
-                with open(self.path, "rb") as existing:
-                    existing.seek(-1, os.SEEK_END)
-                    needs_newline = existing.read(1) != b"\n"
-            else:
-                needs_newline = False
+            self._drop_torn_tail()
             self._handle = open(self.path, "a", encoding="utf-8")
-            if needs_newline:
-                self._handle.write("\n")
         return self._handle
+
+    def _drop_torn_tail(self) -> None:
+        """Cut a last line left unfinished by a killed run (its item is simply redone)."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            keep = data.rfind(b"\n") + 1
+            logger.warning("%s: removing a partly written last line", self.path)
+            with open(self.path, "r+b") as handle:
+                handle.truncate(keep)
 
     def close(self) -> None:
         """Close the append handle."""
