@@ -38,7 +38,7 @@ def person_frames(clip: ClipPass, params: FilterParams) -> int:
         boxes = np.asarray(boxes)
         if len(boxes) and np.any(
             (boxes[:, cls_col].astype(int) == params.person_class)
-            & (boxes[:, conf_col] > params.person_conf)
+            & (boxes[:, conf_col].astype(np.float32) > np.float32(params.person_conf))
         ):
             count += 1
     return count

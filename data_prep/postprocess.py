@@ -100,7 +100,8 @@ class PersonRecorder:
         self.adaptive = adaptive
         self.frame_area = float(frame_size[0] * frame_size[1])
         self.person_class = params.person_class
-        self.person_conf = params.person_conf
+        # Compared in float32, as the authors' torch tensors were (0.55 is not above 0.55).
+        self.person_conf = np.float32(params.person_conf)
         self.dominant_ratio = params.dominant_area_ratio
         self.boxes_mode = boxes_mode
         self.person_ids: dict[int, int] = {}
@@ -110,7 +111,7 @@ class PersonRecorder:
         self.dominant_frames = 0
 
     def _is_person(self, row: np.ndarray) -> bool:
-        return int(row[6]) == self.person_class and float(row[5]) > self.person_conf
+        return int(row[6]) == self.person_class and np.float32(row[5]) > self.person_conf
 
     def _large_enough(self, row: np.ndarray) -> bool:
         return _area(row) >= self.adaptive.min_box_area_ratio * self.frame_area

@@ -28,18 +28,24 @@ def _quiet_logging() -> None:
 
 @pytest.fixture(autouse=True)
 def _no_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Fail any test that would make Ultralytics download weights, fonts or assets."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError(f"download attempted: {args} {kwargs}")
-
+    """Fail any test that would make Ultralytics fetch weights, fonts or other assets."""
     try:
         import ultralytics.utils.downloads as downloads
     except ImportError:
         return
-    for name in ("safe_download", "attempt_download_asset", "download"):
-        if hasattr(downloads, name):
-            monkeypatch.setattr(downloads, name, refuse)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"download attempted: {args} {kwargs}")
+
+    original = downloads.attempt_download_asset
+
+    def local_only(file, *args, **kwargs):
+        if not Path(str(file)).exists():
+            raise AssertionError(f"download attempted for {file}")
+        return original(file, *args, **kwargs)
+
+    monkeypatch.setattr(downloads, "safe_download", refuse)
+    monkeypatch.setattr(downloads, "attempt_download_asset", local_only)
 
 
 @pytest.fixture(scope="session")

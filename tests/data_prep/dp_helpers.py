@@ -105,6 +105,11 @@ def expected_cell_boxes(height: int, width: int, half_size_cells: int = 1) -> li
         for col in range(width // 32):
             cx, cy = 32 * col + 16, 32 * row + 16
             boxes.append(
-                (max(cx - half, 0), max(cy - half, 0), min(cx + half, width), min(cy + half, height))
+                (
+                    max(cx - half, 0),
+                    max(cy - half, 0),
+                    min(cx + half, width),
+                    min(cy + half, height),
+                )
             )
     return boxes

@@ -50,7 +50,9 @@ def test_pinned_botsort_yaml_round_trips_and_differs_from_ultralytics_defaults(t
 
 def test_yaml_file_and_overrides(tmp_path):
     path = tmp_path / "cfg.yaml"
-    path.write_text("detector:\n  imgsz: 320\nadaptive:\n  low_motion:\n    frame_interval: {mid: 7}\n")
+    path.write_text(
+        "detector:\n  imgsz: 320\nadaptive:\n  low_motion:\n    frame_interval: {mid: 7}\n"
+    )
     cfg = load_config(path, ["track.boxes_mode=fresh", "detector.classes=[0]"])
     assert cfg.detector.imgsz == 320 and cfg.track.boxes_mode == "fresh"
     assert cfg.detector.classes == [0]

@@ -42,9 +42,10 @@ def test_shards_partition_sources_deterministically():
     assert all(parts), "every shard gets work"
     assert [shard_of(s, 4) for s in sources] == [shard_of(s, 4) for s in sources]
     # SHA-1 based, so independent of Python's per-process string hash seed.
-    assert shard_of("SE4HsMi3KoU", 4) == int.from_bytes(
-        __import__("hashlib").sha1(b"SE4HsMi3KoU").digest()[:8], "big"
-    ) % 4 + 1
+    assert (
+        shard_of("SE4HsMi3KoU", 4)
+        == int.from_bytes(__import__("hashlib").sha1(b"SE4HsMi3KoU").digest()[:8], "big") % 4 + 1
+    )
 
 
 @pytest.mark.parametrize("text", ["0/4", "5/4", "a/b", "3", "1/0"])
@@ -79,13 +80,18 @@ def test_manifest_reads_every_shard_and_latest_record_wins(tmp_path):
     one.add("a", DONE)
     records = Manifest(out_dir=tmp_path, stage="split", shard=Shard(), params={}).records()
     assert {k: r.status for k, r in records.items()} == {"a": DONE, "b": DONE}
-    assert {p.name for p in manifest_files(one.dir, "split")} == {"split.shard-1-of-2.jsonl", "split.shard-2-of-2.jsonl"}
+    assert {p.name for p in manifest_files(one.dir, "split")} == {
+        "split.shard-1-of-2.jsonl",
+        "split.shard-2-of-2.jsonl",
+    }
 
 
 def test_manifest_refuses_other_parameters(tmp_path):
     Manifest(out_dir=tmp_path, stage="track", shard=Shard(), params={"detector": {"imgsz": 640}})
     with pytest.raises(ParamsMismatchError, match="detector.imgsz: 640 -> 320"):
-        Manifest(out_dir=tmp_path, stage="track", shard=Shard(), params={"detector": {"imgsz": 320}})
+        Manifest(
+            out_dir=tmp_path, stage="track", shard=Shard(), params={"detector": {"imgsz": 320}}
+        )
 
 
 def test_manifest_corruption_in_the_middle_is_an_error(tmp_path):

@@ -61,7 +61,9 @@ def test_corrupt_and_truncated_files_are_reported_and_the_run_goes_on(tmp_path):
     summary = run_split(input_dir=raw, out_dir=tmp_path / "out", cfg=cfg)
     records = read_records(tmp_path / "out" / "manifests", "split")
     assert records["good"].status == "done" and len(records["good"].outputs) == 1
-    assert records["truncated"].status == "failed" and "truncated.mp4" in records["truncated"].reason
+    assert (
+        records["truncated"].status == "failed" and "truncated.mp4" in records["truncated"].reason
+    )
     assert records["noise"].status == "failed"
     assert "notes" not in records, "files without a video extension are not sources"
     assert (summary["done"], summary["failed"]) == (1, 2)
@@ -88,7 +90,9 @@ def test_rerun_skips_finished_sources_and_bad_names_are_reported(tmp_path):
 def test_output_size_keeps_display_aspect_with_even_width():
     square = VideoInfo(width=1920, height=1080, fps=None, frames=0, sample_aspect=Fraction(1))
     assert output_size(square, 480) == (854, 480)
-    anamorphic = VideoInfo(width=720, height=576, fps=None, frames=0, sample_aspect=Fraction(16, 11))
+    anamorphic = VideoInfo(
+        width=720, height=576, fps=None, frames=0, sample_aspect=Fraction(16, 11)
+    )
     assert output_size(anamorphic, 480) == (872, 480)  # 720 * 16/11 * 480/576 = 872.7
     odd = VideoInfo(width=641, height=361, fps=None, frames=0, sample_aspect=Fraction(1))
     assert output_size(odd, 0) == (640, 360)  # 641 * 360/361 = 639.2 -> nearest even
