@@ -12,10 +12,10 @@ import pytest
 os.environ["YOLO_OFFLINE"] = "1"
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolo_cfg_"))
 
+from dp_helpers import person_model  # noqa: E402
+
 from data_prep.config import PipelineConfig, load_config  # noqa: E402
 from data_prep.logs import setup_logging  # noqa: E402
-
-from dp_helpers import person_model  # noqa: E402
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "data_prep"
 

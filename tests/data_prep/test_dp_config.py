@@ -1,4 +1,4 @@
-"""Config defaults are the paper's values; the pinned BoT-SORT yaml differs from Ultralytics' own."""
+"""Config defaults are the paper's values; the pinned BoT-SORT yaml differs from Ultralytics'."""
 
 from __future__ import annotations
 
