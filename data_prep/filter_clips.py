@@ -55,7 +55,7 @@ def scene_cuts(path: Path, params: FilterParams) -> list[int]:
     )
     manager.detect_scenes(video=video, show_progress=False)
     scenes = manager.get_scene_list()
-    return [start.get_frames() for start, _ in scenes[1:]]
+    return [start.frame_num for start, _ in scenes[1:]]
 
 
 def judge(clip: ClipPass, cuts: list[int], params: FilterParams) -> tuple[bool, str, dict]:
