@@ -191,7 +191,8 @@ def run_track(
     summary: dict[str, Any] = {"stage": "track", "processed": len(todo), "failed_this_run": failed}
     summary.update(manifest.summary())
     summary.update(assemble(out_dir))
-    pending = len([k for k in clips if k not in manifest.finished()])
+    finished_now = manifest.finished()
+    pending = len([k for k in clips if k not in finished_now])
     if pending:
         logger.info("%d selected clips are not tracked yet (other shards or failures)", pending)
     summary["pending"] = pending
