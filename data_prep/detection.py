@@ -7,6 +7,7 @@ confidence, class id. Ultralytics is imported only when a detector is built.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -87,9 +88,23 @@ class YoloDetector:
         return [r.boxes.data.cpu().numpy().astype(np.float32) for r in results]
 
 
-def batched(frames, size: int):
+class LazyDetector:
+    """A YoloDetector built on first use, so runs with nothing to detect never load Ultralytics."""
+
+    def __init__(self, params: DetectorParams) -> None:
+        self.params = params
+        self._detector: YoloDetector | None = None
+
+    def detect(self, frames: list[np.ndarray]) -> list[np.ndarray]:
+        """Detect on a batch of BGR frames (see ``Detector``)."""
+        if self._detector is None:
+            self._detector = YoloDetector.from_params(self.params)
+        return self._detector.detect(frames)
+
+
+def batched(frames: Iterable[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
     """Group an iterable of frames into lists of at most ``size``."""
-    batch: list = []
+    batch: list[np.ndarray] = []
     for frame in frames:
         batch.append(frame)
         if len(batch) == size:

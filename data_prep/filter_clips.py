@@ -4,7 +4,8 @@ A clip is kept when person frames (a class-0 box with confidence > 0.6) make up 
 its frames and PySceneDetect's ContentDetector (threshold 40) finds no cut. A rejected clip is
 recorded with its reason and figures, then moved to ``<out>/rejected/`` (or only listed). A clip
 that cannot be read, or whose scene detection fails, is recorded as failed and left in place; the
-authors' script kept such clips silently (scene detection) or crashed (detection).
+authors' script kept such clips silently (scene detection) or crashed (detection). The YOLO +
+BoT-SORT pass of every clip is cached (``<out>/cache/``) for the track stage.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import numpy as np
 
 from data_prep.clip_pass import ClipPass, find_clips, run_clip
 from data_prep.config import FilterParams, PipelineConfig
-from data_prep.detection import Detector, YoloDetector
+from data_prep.detection import Detector, LazyDetector
 from data_prep.ids import source_of
 from data_prep.logs import progress
 from data_prep.manifest import DONE, FAILED, REJECTED, Manifest, Timer, read_records
+from data_prep.pass_cache import cache_path, pass_digest, save_pass
 from data_prep.sharding import NO_SHARD, Shard
 from data_prep.tracking import load_tracker_args, write_tracker_yaml
 
@@ -133,10 +135,11 @@ def run_filter(
     logger.info("filter: %d clips found, %d to do", len(clips), len(todo))
     tracker_args = None
     if todo:
-        detector = detector or YoloDetector.from_params(cfg.detector)
+        detector = detector or LazyDetector(cfg.detector)
         tracker_args = load_tracker_args(
             write_tracker_yaml(cfg.botsort, out_dir / "tracker" / "botsort.yaml")
         )
+    digest = pass_digest(cfg)
     counts = {DONE: 0, REJECTED: 0, FAILED: 0}
     for key in progress(todo, total=len(todo), desc="filter"):
         timer = Timer()
@@ -149,6 +152,7 @@ def run_filter(
                 batch=cfg.detector.batch,
                 keep_gray=False,
             )
+            save_pass(cache_path(out_dir, key), clip, digest)
             cuts = scene_cuts(path, params)
         except Exception as err:  # one bad clip must not stop the run
             reason = f"{type(err).__name__}: {err}"

@@ -16,7 +16,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from data_prep.sharding import Shard
 
@@ -111,7 +111,7 @@ class Manifest:
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / f"{stage}{shard.tag}.jsonl"
         self._check_params(params)
-        self._handle = None
+        self._handle: TextIO | None = None
 
     def _check_params(self, params: dict[str, Any]) -> None:
         path = self.dir / f"{self.stage}.params.json"
@@ -167,7 +167,7 @@ class Manifest:
         os.fsync(handle.fileno())
         return record
 
-    def _open(self):
+    def _open(self) -> TextIO:
         if self._handle is None:
             self._drop_torn_tail()
             self._handle = open(self.path, "a", encoding="utf-8")

@@ -8,7 +8,7 @@ from typing import Any
 
 from data_prep.build_dataset import run_to_ava
 from data_prep.config import PipelineConfig
-from data_prep.detection import Detector, YoloDetector
+from data_prep.detection import Detector, LazyDetector
 from data_prep.filter_clips import kept_clips, run_filter
 from data_prep.sharding import NO_SHARD, Shard
 from data_prep.split_clips import run_split
@@ -62,7 +62,7 @@ def run_all(
         retry_failed=retry_failed,
         all_files=all_files,
     )
-    detector = detector or _LazyDetector(cfg)
+    detector = detector or LazyDetector(cfg.detector)
     summary["filter"] = run_filter(
         clips_dir=clips_dir,
         out_dir=out_dir,
@@ -104,17 +104,3 @@ def run_all(
         actions_csv=actions_csv, out_dir=dataset_dir / "stats", names=label_names
     )
     return summary
-
-
-class _LazyDetector:
-    """Builds the YOLO detector on first use, so finished runs never load Ultralytics."""
-
-    def __init__(self, cfg: PipelineConfig) -> None:
-        self.cfg = cfg
-        self._detector: Detector | None = None
-
-    def detect(self, frames: list) -> list:
-        """Detect on a batch of BGR frames (see ``Detector``)."""
-        if self._detector is None:
-            self._detector = YoloDetector.from_params(self.cfg.detector)
-        return self._detector.detect(frames)

@@ -15,11 +15,12 @@ from typing import Any
 from data_prep.boxes_csv import HEADER, format_rows, read_rows, write_rows
 from data_prep.clip_pass import find_clips, run_clip
 from data_prep.config import PipelineConfig
-from data_prep.detection import Detector, YoloDetector
+from data_prep.detection import Detector, LazyDetector
 from data_prep.ids import source_of
 from data_prep.logs import progress
 from data_prep.manifest import DONE, FAILED, Manifest, Timer, read_records
 from data_prep.motion import motion_level
+from data_prep.pass_cache import cache_path, gray_frames, load_pass, pass_digest
 from data_prep.postprocess import PersonRecorder, Recorded, choose
 from data_prep.preview import write_preview
 from data_prep.sharding import NO_SHARD, Shard
@@ -31,17 +32,42 @@ BOXES_FILE = "bounding_boxes.csv"
 
 
 def track_clip(
-    path: Path, *, clip_id: str, detector: Detector, tracker_args: Any, cfg: PipelineConfig
+    path: Path,
+    *,
+    clip_id: str,
+    detector: Detector,
+    tracker_args: Any,
+    cfg: PipelineConfig,
+    cache: Path | None = None,
 ) -> tuple[list[Recorded], dict[str, Any], float]:
     """Track persons in one clip.
+
+    Args:
+        path: the clip.
+        clip_id: its id (for logs).
+        detector, tracker_args: YOLO detector and pinned BoT-SORT values.
+        cfg: pipeline config.
+        cache: a cached pass of this clip (from the filter stage) to use instead of detecting.
 
     Returns:
         ``(recorded, figures, fps)``: the recorded boxes in recording order, the per-clip
         figures (motion, chosen parameters, counts) and the clip's frame rate.
     """
-    clip = run_clip(
-        path, detector=detector, tracker_args=tracker_args, batch=cfg.detector.batch, keep_gray=True
-    )
+    clip = load_pass(cache, pass_digest(cfg)) if cache is not None else None
+    reused = clip is not None
+    if clip is not None:
+        clip.gray = gray_frames(path)
+        if len(clip.gray) != clip.frames:
+            logger.warning("%s: cached pass does not match the clip; detecting again", clip_id)
+            clip, reused = None, False
+    if clip is None:
+        clip = run_clip(
+            path,
+            detector=detector,
+            tracker_args=tracker_args,
+            batch=cfg.detector.batch,
+            keep_gray=True,
+        )
     level, value = motion_level(clip.gray, cfg.motion)
     adaptive = choose(motion_level=level, fps=clip.fps, params=cfg.adaptive)
     recorder = PersonRecorder(
@@ -66,6 +92,7 @@ def track_clip(
         "rows": len(recorded),
         "dominant_updates": recorder.dominant_frames,
         "bad_packets": clip.bad_packets,
+        "reused_filter_pass": reused,
     }
     logger.debug("%s: %s", clip_id, figures)
     return recorded, figures, clip.fps
@@ -145,7 +172,7 @@ def run_track(
     logger.info("track: %d clips selected, %d to do", len(clips), len(todo))
     tracker_args = None
     if todo:
-        detector = detector or YoloDetector.from_params(cfg.detector)
+        detector = detector or LazyDetector(cfg.detector)
         tracker_args = load_tracker_args(
             write_tracker_yaml(cfg.botsort, out_dir / "tracker" / "botsort.yaml")
         )
@@ -154,7 +181,12 @@ def run_track(
         timer = Timer()
         try:
             recorded, figures, fps = track_clip(
-                clips[key], clip_id=key, detector=detector, tracker_args=tracker_args, cfg=cfg
+                clips[key],
+                clip_id=key,
+                detector=detector,
+                tracker_args=tracker_args,
+                cfg=cfg,
+                cache=cache_path(out_dir, key),
             )
             part = part_path(out_dir, key)
             write_rows(part, format_rows(key, recorded, cfg.track.coords_mode), header=None)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import defaultdict
 
 from dp_helpers import decoded_frames, expected_cell_boxes, write_video
 
 from data_prep.config import load_config
+from data_prep.filter_clips import run_filter
 from data_prep.manifest import read_records
 from data_prep.sharding import Shard, shard_of
 from data_prep.track_persons import run_track
@@ -92,3 +94,30 @@ def test_two_shards_build_the_same_csv_as_one_run(tmp_path, fast_cfg, person_wei
     single = (tmp_path / "single" / "bounding_boxes.csv").read_text()
     assert single.count("\n") > 2
     assert (tmp_path / "shared" / "bounding_boxes.csv").read_text() == single
+
+
+class RefuseToDetect:
+    """A detector that must not be called."""
+
+    def detect(self, frames):
+        raise AssertionError("detector called")
+
+
+def test_track_reuses_the_filter_pass_only_with_the_same_values(tmp_path, fast_cfg, person_weights):
+    fast_cfg.detector.weights = str(person_weights)
+    clips = tmp_path / "clips"
+    write_video(clips / "a" / "a_000.mp4", frames=30, shift_per_frame=1)
+    run_filter(clips_dir=clips, out_dir=tmp_path / "run", cfg=fast_cfg)
+    run_track(clips_dir=clips, out_dir=tmp_path / "run", cfg=fast_cfg, detector=RefuseToDetect())
+    record = read_records(tmp_path / "run" / "manifests", "track")["a_000"]
+    assert record.status == "done" and record.figures["reused_filter_pass"] is True
+    run_track(clips_dir=clips, out_dir=tmp_path / "fresh", cfg=fast_cfg)
+    expected = (tmp_path / "fresh" / "bounding_boxes.csv").read_text()
+    assert expected.count("\n") > 1
+    assert (tmp_path / "run" / "bounding_boxes.csv").read_text() == expected
+    # The same cached pass in a run with another detector size is not used.
+    shutil.copytree(tmp_path / "run" / "cache", tmp_path / "other" / "cache")
+    other = load_config(None, [f"detector.weights={person_weights}", "detector.imgsz=160"])
+    run_track(clips_dir=clips, out_dir=tmp_path / "other", cfg=other, detector=RefuseToDetect())
+    stale = read_records(tmp_path / "other" / "manifests", "track")["a_000"]
+    assert stale.status == "failed" and "detector called" in stale.reason
