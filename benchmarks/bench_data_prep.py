@@ -103,9 +103,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench_data_prep_") as tmp:
         root = Path(tmp)
         for i in range(args.sources):
-            _write_source(
-                root / "raw" / f"src{i}.mp4", seconds=args.seconds, width=width, height=height, seed=i
-            )
+            path = root / "raw" / f"src{i}.mp4"
+            _write_source(path, seconds=args.seconds, width=width, height=height, seed=i)
         out = root / "out"
         start = time.perf_counter()
         split = run_split(input_dir=root / "raw", out_dir=out, cfg=cfg, workers=args.workers)
