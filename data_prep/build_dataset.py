@@ -38,7 +38,7 @@ from data_prep.split_dataset import (
     write_assignment,
     write_report,
 )
-from data_prep.to_ava import convert, read_combined, write_combined, write_problems
+from data_prep.to_ava import ClipInfo, convert, read_combined, write_combined, write_problems
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def run_to_ava(
     frames = _materialise(
         clips=clips,
         labelled=labelled,
+        expected=infos,
         dataset_dir=dataset_dir,
         cfg=cfg,
         shard=shard,
@@ -131,12 +132,17 @@ def _materialise(
     *,
     clips: dict[str, Path],
     labelled: list[str],
+    expected: dict[str, ClipInfo],
     dataset_dir: Path,
     cfg: PipelineConfig,
     shard: Shard,
     retry_failed: bool,
 ) -> dict[str, int]:
-    """Extract JPEG frames and/or place videos for the labelled clips (resumable)."""
+    """Extract JPEG frames and/or place videos for the labelled clips (resumable).
+
+    A clip whose JPEG count differs from its frame count in ``clip_info.csv`` is recorded as
+    failed, since the frame lists are written from those counts.
+    """
     counts = {"extracted": 0, "failed": 0, "videos": 0}
     if cfg.convert.link_videos:
         for clip in labelled:
@@ -161,6 +167,12 @@ def _materialise(
         except Exception as err:  # one bad clip must not stop the run
             manifest.add(clip, FAILED, reason=f"{type(err).__name__}: {err}", seconds=timer.seconds)
             logger.error("%s: frame extraction failed: %s", clip, err)
+            counts["failed"] += 1
+            continue
+        if n != expected[clip].frames:
+            reason = f"extracted {n} frames but the clip declares {expected[clip].frames}"
+            manifest.add(clip, FAILED, reason=reason, figures={"frames": n}, seconds=timer.seconds)
+            logger.error("%s: %s", clip, reason)
             counts["failed"] += 1
             continue
         manifest.add(clip, DONE, figures={"frames": n}, seconds=timer.seconds)
