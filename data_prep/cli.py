@@ -1,5 +1,7 @@
-"""Command line: ``python -m data_prep <stage> ...`` (stages split, filter, track, to_ava,
-split_dataset, stats, and run, which chains them)."""
+"""Command line: ``python -m data_prep <stage> ...``.
+
+Stages: split, filter, track, to_ava, split_dataset, stats, and run, which chains them.
+"""
 
 from __future__ import annotations
 
