@@ -12,7 +12,7 @@ import pytest
 os.environ["YOLO_OFFLINE"] = "1"
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolo_cfg_"))
 
-from dp_helpers import person_model  # noqa: E402
+from dp_synthetic import person_model  # noqa: E402
 
 from data_prep.config import PipelineConfig, load_config  # noqa: E402
 from data_prep.logs import setup_logging  # noqa: E402
@@ -50,7 +50,7 @@ def _no_downloads(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture(scope="session")
 def person_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """YOLO11n from its yaml, rigged to detect one 'person' per 32-px cell (see helpers)."""
+    """YOLO11n from its yaml, rigged to detect one 'person' per 32-px cell (see dp_synthetic.py)."""
     return person_model(tmp_path_factory.mktemp("weights") / "person11n.pt")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from dp_helpers import write_video
+from dp_synthetic import write_video
 
 from data_prep.cli import main
 

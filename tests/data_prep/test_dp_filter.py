@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dp_helpers import write_video
+from dp_synthetic import write_video
 
 from data_prep.clip_pass import ClipPass
 from data_prep.config import FilterParams, load_config

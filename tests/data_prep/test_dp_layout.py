@@ -6,7 +6,7 @@ import csv
 import re
 
 import pytest
-from dp_helpers import write_video
+from dp_synthetic import write_video
 
 from data_prep.build_dataset import run_split_dataset, run_to_ava
 from data_prep.label_map import ACTION_NAMES, MICROG_IDS, format_pbtxt, read_pbtxt, write_pbtxt

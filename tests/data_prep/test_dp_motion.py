@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from dp_helpers import pattern
+from dp_synthetic import pattern
 
 from data_prep.config import MotionParams
 from data_prep.motion import group_starts, motion_level, motion_value

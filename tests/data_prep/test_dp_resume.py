@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from dp_helpers import write_video
+from dp_synthetic import write_video
 
 import data_prep
 from data_prep.track_persons import run_track

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-from dp_helpers import decoded_frames, write_video
+from dp_synthetic import decoded_frames, write_video
 
 from data_prep.config import load_config
 from data_prep.manifest import read_records

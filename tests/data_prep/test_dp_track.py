@@ -6,7 +6,7 @@ import csv
 import shutil
 from collections import defaultdict
 
-from dp_helpers import decoded_frames, expected_cell_boxes, write_video
+from dp_synthetic import decoded_frames, expected_cell_boxes, write_video
 
 from data_prep.config import load_config
 from data_prep.filter_clips import run_filter
