@@ -1,0 +1,161 @@
+"""Tracking logic: synthetic detections through Ultralytics' BoT-SORT, and the adaptive rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_prep.config import AdaptiveParams, PipelineConfig
+from data_prep.postprocess import PersonRecorder, choose, fps_class
+from data_prep.tracking import load_tracker_args, make_tracker, track_frame, write_tracker_yaml
+
+FRAME = np.zeros((240, 320, 3), np.uint8)
+
+
+def iou(a, b) -> float:
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(x2 - x1, 0) * max(y2 - y1, 0)
+    area = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / area
+
+
+@pytest.fixture
+def pinned_args(tmp_path):
+    return load_tracker_args(write_tracker_yaml(PipelineConfig().botsort, tmp_path / "bs.yaml"))
+
+
+def test_ids_are_stable_for_two_moving_persons(pinned_args):
+    tracker = make_tracker(pinned_args)
+    ids = {"a": set(), "b": set()}
+    for t in range(60):
+        a = [20 + t, 40, 120 + t, 200, 0.9, 0]
+        b = [260 - t, 30, 318 - t, 220, 0.8, 0]
+        out = track_frame(tracker, np.array([a, b], np.float32), FRAME)
+        assert out.shape == (2, 7) and (out[:, 4] >= 1).all()
+        for name, det in (("a", a), ("b", b)):
+            match = max(out, key=lambda row: iou(row[:4], det[:4]))
+            assert iou(match[:4], det[:4]) > 0.9
+            ids[name].add(int(match[4]))
+    assert len(ids["a"]) == 1 and len(ids["b"]) == 1 and ids["a"] != ids["b"]
+
+
+def test_pinned_new_track_threshold_matters(pinned_args):
+    """A 0.55 detection starts no track with the paper's 0.6; it would with Ultralytics' 0.25."""
+    det = np.array([[50, 50, 150, 200, 0.55, 0]], np.float32)
+    tracker = make_tracker(pinned_args)
+    for _ in range(5):
+        out = track_frame(tracker, det, FRAME)
+        assert (out[:, 4] == -1).all(), "untracked detections come back without an id"
+    import ultralytics
+    from ultralytics.utils import YAML, IterableSimpleNamespace
+
+    shipped = Path(ultralytics.__file__).parent / "cfg" / "trackers" / "botsort.yaml"
+    default_args = IterableSimpleNamespace(**YAML.load(str(shipped)))
+    assert default_args.new_track_thresh < 0.55
+    other = make_tracker(default_args)
+    outs = [track_frame(other, det, FRAME) for _ in range(3)]
+    assert (outs[-1][:, 4] >= 1).all()
+
+
+def test_low_score_detection_keeps_an_existing_track(pinned_args):
+    tracker = make_tracker(pinned_args)
+    box = [50, 50, 150, 200]
+    first = track_frame(tracker, np.array([[*box, 0.9, 0]], np.float32), FRAME)
+    weak = track_frame(tracker, np.array([[*box, 0.3, 0]], np.float32), FRAME)
+    assert int(weak[0, 4]) == int(first[0, 4]), "second-stage association (0.1 < 0.3 < 0.5)"
+
+
+def track_rows(boxes_per_frame):
+    """(M, 7) arrays from lists of (x1, y1, x2, y2, id, conf, cls)."""
+    return [np.array(rows, np.float32).reshape(-1, 7) for rows in boxes_per_frame]
+
+
+def record(tracked, *, motion="low", fps=30.0, size=(100, 100), mode="hold"):
+    params = AdaptiveParams()
+    recorder = PersonRecorder(
+        adaptive=choose(motion_level=motion, fps=fps, params=params),
+        frame_size=size,
+        params=params,
+        boxes_mode=mode,
+    )
+    rows = []
+    for frame_id, boxes in enumerate(tracked, start=1):
+        rows.extend(recorder.step(frame_id, boxes))
+    return rows, recorder
+
+
+def test_adaptive_values_follow_the_papers_table():
+    params = AdaptiveParams()
+    assert [fps_class(f, params.fps_bands) for f in (24, 25, 30, 50, 60, 100, 120)] == [
+        "low", "low", "mid", "mid", "high", "high", "extra",
+    ]  # fmt: skip
+    low = choose(motion_level="low", fps=30, params=params)
+    high = choose(motion_level="high", fps=30, params=params)
+    assert (low.frame_interval, low.min_detections, low.min_box_area_ratio) == (5, 3, 0.10)
+    assert (high.frame_interval, high.min_detections, high.min_box_area_ratio) == (3, 2, 0.20)
+    assert choose(motion_level="low", fps=120, params=params).frame_interval == 20
+    assert choose(motion_level="high", fps=24, params=params).frame_interval == 2
+
+
+@pytest.mark.parametrize("motion, first", [("low", 15), ("high", 6)])
+def test_first_recorded_frame_follows_interval_and_min_detections(motion, first):
+    tracked = track_rows([[(10, 10, 60, 60, 4, 0.9, 0)]] * 90)  # 25 % of a 100 x 100 frame
+    rows, _ = record(tracked, motion=motion)
+    assert [r.frame_id for r in rows] == list(range(first, 91))
+    assert {r.person_id for r in rows} == {1}
+
+
+def test_small_persons_are_never_recorded():
+    tracked = track_rows([[(10, 10, 40, 40, 4, 0.9, 0)]] * 90)  # 9 % < 10 %
+    assert record(tracked)[0] == []
+    tracked = track_rows([[(10, 10, 50, 50, 4, 0.9, 0)]] * 90)  # 16 %: enough for low motion
+    assert record(tracked, motion="low")[0] and not record(tracked, motion="high")[0]
+
+
+def test_confidence_and_class_rules():
+    low_conf = track_rows([[(10, 10, 60, 60, 4, 0.55, 0)]] * 30)
+    car = track_rows([[(10, 10, 60, 60, 4, 0.9, 2)]] * 30)
+    untracked = track_rows([[(10, 10, 60, 60, -1, 0.9, 0)]] * 30)
+    assert record(low_conf)[0] == [] and record(car)[0] == [] and record(untracked)[0] == []
+
+
+def test_non_person_tracks_use_up_person_ids():
+    tracked = track_rows([[(0, 0, 50, 50, 7, 0.9, 2), (50, 50, 100, 100, 9, 0.9, 0)]] * 30)
+    rows, _ = record(tracked)
+    assert {r.person_id for r in rows} == {2}
+
+
+def test_dominant_person_hides_the_others_while_it_stays_large():
+    frames = []
+    for frame_id in range(1, 91):
+        big = (0, 0, 80, 80, 1, 0.9, 0) if frame_id < 50 else (0, 0, 60, 60, 1, 0.9, 0)
+        frames.append([big, (80, 0, 100, 100, 2, 0.9, 0)])  # the other person: 20 %
+    rows, recorder = record(track_rows(frames))
+    before = {r.person_id for r in rows if r.frame_id < 50}
+    after = {r.person_id for r in rows if r.frame_id >= 50}
+    assert before == {1}, "64 % of the frame: only the dominant person"
+    assert after == {1, 2}, "36 %: everybody qualifying is recorded again"
+    assert min(r.frame_id for r in rows if r.person_id == 2) == 50
+    assert recorder.dominant_frames == 9  # update frames 5, 10, ..., 45
+
+
+def test_hold_repeats_the_update_frame_box_and_fresh_follows_the_track():
+    frames = [[(10 + f, 10, 60 + f, 60, 3, 0.9, 0)] for f in range(1, 31)]
+    held, _ = record(track_rows(frames), mode="hold")
+    fresh, _ = record(track_rows(frames), mode="fresh")
+    by_frame_held = {r.frame_id: r.x1 for r in held}
+    by_frame_fresh = {r.frame_id: r.x1 for r in fresh}
+    assert [by_frame_held[f] for f in range(15, 20)] == [25.0] * 5
+    assert [by_frame_fresh[f] for f in range(15, 20)] == [25.0, 26.0, 27.0, 28.0, 29.0]
+    assert sorted(by_frame_held) == sorted(by_frame_fresh) == list(range(15, 31))
+
+
+def test_a_frame_without_tracked_boxes_clears_the_held_boxes():
+    frames = [[(10, 10, 60, 60, 3, 0.9, 0)]] * 90
+    frames[16] = []  # frame 17 has no tracked box
+    rows, _ = record(track_rows(frames))
+    recorded = {r.frame_id for r in rows}
+    assert 16 in recorded and not {17, 18, 19} & recorded and 20 in recorded
