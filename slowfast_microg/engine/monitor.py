@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def progress(iterable: Iterable[T], *, total: int, desc: str, enabled: bool) -> Iterator[T]:
+def progress_bar(iterable: Iterable[T], *, total: int, desc: str, enabled: bool) -> Iterator[T]:
     """A tqdm progress bar with ETA over ``iterable`` when ``enabled`` and stderr is a terminal."""
     return iter(
         tqdm(

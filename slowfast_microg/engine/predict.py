@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from slowfast_microg.engine.data import SplitLoader
-from slowfast_microg.engine.monitor import progress
+from slowfast_microg.engine.monitor import progress_bar
 from slowfast_microg.utils import distributed as du
 
 logger = logging.getLogger(__name__)
@@ -113,11 +113,11 @@ def predict_split(
     rows: list[dict[str, np.ndarray]] = []
     visited: list[np.ndarray] = []
     loader = split_loader.loader
-    batches = progress(split_loader.batches(0), total=len(loader), desc=desc, enabled=show_progress)
+    batches = progress_bar(
+        split_loader.batches(0), total=len(loader), desc=desc, enabled=show_progress
+    )
     for batch in batches:
         visited.append(batch["indices"].numpy())
-        if batch["failures"]:
-            raise RuntimeError(f"{desc}: items failed to load: {batch['failures']}")
         inputs = [x.to(device, non_blocking=True) for x in batch["inputs"]]
         boxes = batch["boxes"].to(device, non_blocking=True)
         with torch.autocast(

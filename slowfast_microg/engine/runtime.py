@@ -126,18 +126,34 @@ def set_train_mode(model: nn.Module, *, frozen_bn: bool) -> None:
             layer.eval()
 
 
+def _convert_sync_batchnorm(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Module:
+    """SyncBatchNorm over all processes (BN.GLOBAL_SYNC) or groups of BN.NUM_SYNC_DEVICES."""
+    if not runtime.use_cuda:
+        logger.warning("BN.NORM_TYPE sync_batchnorm needs GPUs; this CPU run keeps per-process BN.")
+        return model
+    group = None
+    if not cfg.BN.GLOBAL_SYNC:
+        if cfg.BN.NUM_SYNC_DEVICES <= 1:
+            logger.warning(
+                "BN.NORM_TYPE sync_batchnorm with BN.NUM_SYNC_DEVICES %d and GLOBAL_SYNC false "
+                "synchronises nothing; each process normalises its own batch.",
+                cfg.BN.NUM_SYNC_DEVICES,
+            )
+            return model
+        group, _ = torch.distributed.new_subgroups(group_size=cfg.BN.NUM_SYNC_DEVICES)
+    logger.info(
+        "BatchNorm layers synchronised over %s",
+        "all processes" if group is None else f"groups of {cfg.BN.NUM_SYNC_DEVICES} processes",
+    )
+    return nn.SyncBatchNorm.convert_sync_batchnorm(model, process_group=group)
+
+
 def wrap_distributed(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Module:
     """DistributedDataParallel (with SyncBN / fp16 all-reduce when asked) for >1 process."""
     if runtime.world_size == 1:
         return model
     if cfg.BN.NORM_TYPE == "sync_batchnorm":
-        if runtime.use_cuda:
-            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
-            logger.info("BatchNorm layers converted to SyncBatchNorm")
-        else:
-            logger.warning(
-                "BN.NORM_TYPE sync_batchnorm needs GPUs; this CPU run keeps per-process BN."
-            )
+        model = _convert_sync_batchnorm(model, cfg, runtime)
     device_ids = [runtime.device.index] if runtime.use_cuda else None
     wrapped = nn.parallel.DistributedDataParallel(
         model,

@@ -72,7 +72,8 @@ def test(cfg: CfgNode) -> dict[str, float] | None:
         ensure_sample_data(cfg)
     du.barrier()
     model = build_model(cfg, gpu_id=runtime.device.index if runtime.use_cuda else None)
-    log_model_info(model, cfg, device=runtime.device)
+    if runtime.is_master:
+        log_model_info(model, cfg, device=runtime.device)
     checkpoint_epoch = load_test_weights(cfg, model)
     test_loader = build_split_loader(cfg, "test", rank=runtime.rank, world_size=runtime.world_size)
     writer = ScalarWriter.from_cfg(cfg, is_master=runtime.is_master)

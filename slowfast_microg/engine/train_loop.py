@@ -15,7 +15,7 @@ from slowfast_microg.engine.data import SplitLoader
 from slowfast_microg.engine.guards import DecodeFailures, LossDivergedError, LossGuard
 from slowfast_microg.engine.losses import build_loss
 from slowfast_microg.engine.lr_policy import LRSchedule, set_lr
-from slowfast_microg.engine.monitor import ScalarWriter, TrainMeter, progress
+from slowfast_microg.engine.monitor import ScalarWriter, TrainMeter, progress_bar
 from slowfast_microg.engine.runtime import Runtime, set_train_mode
 from slowfast_microg.engine.stats import log_json_stats
 from slowfast_microg.utils import distributed as du
@@ -112,14 +112,14 @@ class TrainLoop:
         return self.loss_fn(scores.float(), labels)
 
     def _stop_diverged(
-        self, reason: str, batch: dict, *, epoch: int, iteration: int, progress_: TrainProgress
+        self, reason: str, batch: dict, *, epoch: int, iteration: int, progress: TrainProgress
     ) -> None:
         clip_ids = [cid for part in du.all_gather_objects(list(batch["clip_ids"])) for cid in part]
-        progress_.extra = self.state()
-        path = self.checkpointer.save_diverged(progress_)
+        progress.extra = self.state()
+        path = self.checkpointer.save_diverged(progress)
         raise LossDivergedError(
             f"Training stopped at epoch {epoch + 1}, iteration {iteration + 1} (global step "
-            f"{progress_.global_step + 1}): {reason}. Clips of this batch: {clip_ids}. The "
+            f"{progress.global_step + 1}): {reason}. Clips of this batch: {clip_ids}. The "
             f"state before this step is saved in {path}."
         )
 
@@ -157,17 +157,17 @@ class TrainLoop:
             step=step,
         )
 
-    def run_epoch(self, epoch: int, progress_: TrainProgress) -> None:
-        """Train 0-based ``epoch`` from ``progress_.iteration`` to its end; update ``progress_``.
+    def run_epoch(self, epoch: int, progress: TrainProgress) -> None:
+        """Train 0-based ``epoch`` from ``progress.iteration`` to its end; update ``progress``.
 
         Raises:
             LossDivergedError: non-finite or exploding loss (a checkpoint is saved first).
             DecodeBudgetExceededError: too many clips failed to decode.
         """
         set_train_mode(self.model, frozen_bn=self.cfg.MODEL.FROZEN_BN)
-        start = progress_.iteration
+        start = progress.iteration
         period = self.cfg.TRAIN.CHECKPOINT_ITER_PERIOD
-        batches = progress(
+        batches = progress_bar(
             self.loader.batches(epoch, skip_batches=start),
             total=self.iters_per_epoch - start,
             desc=f"epoch {epoch + 1}/{self.cfg.SOLVER.MAX_EPOCH}",
@@ -190,7 +190,7 @@ class TrainLoop:
                 reason = self.guard.problem(loss_value)
                 if reason is not None:
                     self._stop_diverged(
-                        reason, batch, epoch=epoch, iteration=iteration, progress_=progress_
+                        reason, batch, epoch=epoch, iteration=iteration, progress=progress
                     )
                 self._step(loss)
                 self.guard.record(loss_value)
@@ -198,22 +198,22 @@ class TrainLoop:
                 self.meter.update(
                     loss=loss_value, lr=lr, dt_data=data_done - tic, dt_net=done - data_done
                 )
-                progress_.global_step += 1
-                self._log_iteration(epoch=epoch, iteration=iteration, step=progress_.global_step)
-            progress_.iteration = iteration + 1
-            if period and progress_.iteration % period == 0:
-                if progress_.iteration < self.iters_per_epoch:
-                    progress_.extra = self.state()
-                    self.checkpointer.save_partial(progress_)
+                progress.global_step += 1
+                self._log_iteration(epoch=epoch, iteration=iteration, step=progress.global_step)
+            progress.iteration = iteration + 1
+            if period and progress.iteration % period == 0:
+                if progress.iteration < self.iters_per_epoch:
+                    progress.extra = self.state()
+                    self.checkpointer.save_partial(progress)
             tic = time.perf_counter()
-        self._finish_epoch(epoch, progress_)
+        self._finish_epoch(epoch, progress)
 
-    def _finish_epoch(self, epoch: int, progress_: TrainProgress) -> None:
+    def _finish_epoch(self, epoch: int, progress: TrainProgress) -> None:
         if self.runtime.is_master:
             stats = self.meter.epoch_stats(epoch=epoch)
             log_json_stats(stats, output_dir=self.runtime.output_dir)
-            self.writer.add_scalars({"Train/epoch_loss": stats["loss"]}, step=progress_.global_step)
-        progress_.epoch = epoch
-        progress_.iteration = 0
+            self.writer.add_scalars({"Train/epoch_loss": stats["loss"]}, step=progress.global_step)
+        progress.epoch = epoch
+        progress.iteration = 0
         self.meter.load_state(None)
-        progress_.extra = self.state()
+        progress.extra = self.state()

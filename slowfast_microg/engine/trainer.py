@@ -21,6 +21,7 @@ from slowfast_microg.engine.inference import evaluate_model
 from slowfast_microg.engine.model_info import log_model_info
 from slowfast_microg.engine.monitor import ScalarWriter
 from slowfast_microg.engine.optimizer import construct_optimizer
+from slowfast_microg.engine.precise_bn import recompute_bn_stats
 from slowfast_microg.engine.run_folder import prepare_output_dir
 from slowfast_microg.engine.runtime import (
     Runtime,
@@ -41,7 +42,12 @@ def _is_period(epoch: int, period: int, max_epoch: int) -> bool:
     return (period > 0 and (epoch + 1) % period == 0) or epoch + 1 == max_epoch
 
 
-def _check_classes(cfg: CfgNode, dataset) -> None:
+def _check_settings(cfg: CfgNode, dataset) -> None:
+    if cfg.BN.USE_PRECISE_STATS and cfg.MODEL.FROZEN_BN:
+        raise ValueError(
+            "BN.USE_PRECISE_STATS recomputes the BatchNorm statistics that MODEL.FROZEN_BN "
+            "keeps fixed; enable only one of them."
+        )
     if cfg.MODEL.NUM_CLASSES != dataset.num_classes:
         raise ValueError(
             f"MODEL.NUM_CLASSES is {cfg.MODEL.NUM_CLASSES} but the training label map has "
@@ -126,13 +132,14 @@ def train(cfg: CfgNode) -> None:
     net = build_model(cfg, gpu_id=runtime.device.index if runtime.use_cuda else None)
     if cfg.MODEL.FROZEN_BN:
         freeze_batchnorm(net)
-    log_model_info(net, cfg, device=runtime.device)
+    if runtime.is_master:
+        log_model_info(net, cfg, device=runtime.device)
     optimizer = construct_optimizer(net, cfg)
     scaler = _build_scaler(runtime)
     train_loader = build_split_loader(
         cfg, "train", rank=runtime.rank, world_size=runtime.world_size
     )
-    _check_classes(cfg, train_loader.dataset)
+    _check_settings(cfg, train_loader.dataset)
     val_loader = build_split_loader(cfg, "val", rank=runtime.rank, world_size=runtime.world_size)
     progress = _resume_or_initialise(cfg, net=net, optimizer=optimizer, scaler=scaler)
     model = wrap_distributed(net, cfg, runtime)
@@ -177,9 +184,19 @@ def train(cfg: CfgNode) -> None:
             validate(progress.epoch)
         for epoch in range(progress.epoch + 1, cfg.SOLVER.MAX_EPOCH):
             loop.run_epoch(epoch, progress)
-            if _is_period(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, cfg.SOLVER.MAX_EPOCH):
+            save = _is_period(epoch, cfg.TRAIN.CHECKPOINT_PERIOD, cfg.SOLVER.MAX_EPOCH)
+            evaluate = _is_period(epoch, cfg.TRAIN.EVAL_PERIOD, cfg.SOLVER.MAX_EPOCH)
+            if cfg.BN.USE_PRECISE_STATS and (save or evaluate):
+                recompute_bn_stats(
+                    net,
+                    train_loader,
+                    epoch=epoch,
+                    num_batches=cfg.BN.NUM_BATCHES_PRECISE,
+                    device=runtime.device,
+                )
+            if save:
                 checkpointer.save_epoch(progress)
-            if _is_period(epoch, cfg.TRAIN.EVAL_PERIOD, cfg.SOLVER.MAX_EPOCH):
+            if evaluate:
                 validate(epoch)
     finally:
         writer.close()

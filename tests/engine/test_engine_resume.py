@@ -92,3 +92,24 @@ def test_sigkill_mid_epoch_then_auto_resume_matches_uninterrupted_run(toys, tmp_
 
     assert len(val_maps(reference)) == 2
     assert val_maps(killed) == val_maps(reference) == val_maps(damaged)
+
+
+def test_interrupted_validation_runs_on_resume(toys, tmp_path):
+    run = tmp_path / "run"
+    cfg = toys.toy_cfg(run, tmp_path / "data")
+    train(cfg)
+    stats = run / "json_stats.log"
+    lines = stats.read_text().splitlines()
+    assert '"val_epoch"' in lines[-1]
+    stats.write_text("\n".join(lines[:-1]) + "\n")  # as if killed during the last validation
+    train(cfg)
+    records = read_json_stats(stats)
+    assert [(r["_type"], r["cur_epoch"]) for r in records] == [
+        ("train_epoch", "1"),
+        ("val_epoch", "1"),
+        ("train_epoch", "2"),
+        ("val_epoch", "2"),
+    ]
+    assert (
+        "Running the validation of epoch 2 that was interrupted" in (run / "stdout.log").read_text()
+    )
