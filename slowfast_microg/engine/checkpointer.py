@@ -92,7 +92,7 @@ def unwrap_model(model: nn.Module) -> nn.Module:
 
 
 def capture_rng_state(*, use_cuda: bool) -> dict[str, Any]:
-    """This process's Python, numpy, torch (and CUDA) generator states, as plain data."""
+    """This process's Python, numpy, torch (and current CUDA device) generator states."""
     np_state = np.random.get_state(legacy=False)
     state = {
         "python": random.getstate(),
@@ -105,7 +105,7 @@ def capture_rng_state(*, use_cuda: bool) -> dict[str, Any]:
         "torch": torch.get_rng_state(),
     }
     if use_cuda:
-        state["cuda"] = torch.cuda.get_rng_state_all()
+        state["cuda"] = torch.cuda.get_rng_state()
     return state
 
 
@@ -124,7 +124,7 @@ def restore_rng_state(state: dict[str, Any]) -> None:
     )
     torch.set_rng_state(state["torch"])
     if "cuda" in state:
-        torch.cuda.set_rng_state_all(state["cuda"])
+        torch.cuda.set_rng_state(state["cuda"])
 
 
 def _progress_key(path: Path) -> tuple[int, int] | None:

@@ -129,12 +129,3 @@ def all_reduce_mean(tensor: torch.Tensor) -> torch.Tensor:
         dist.all_reduce(reduced, op=dist.ReduceOp.SUM)
         reduced /= world
     return reduced
-
-
-def any_process(flag: bool, *, device: torch.device) -> bool:
-    """True when ``flag`` is true on at least one process."""
-    if get_world_size() == 1:
-        return flag
-    value = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(value, op=dist.ReduceOp.MAX)
-    return bool(value.item() > 0)
