@@ -7,6 +7,7 @@ import logging
 import torch
 from fvcore.common.config import CfgNode
 from torch import nn
+from torch.utils.data import Dataset
 
 from slowfast_microg.engine import weights
 from slowfast_microg.engine.checkpointer import (
@@ -42,7 +43,7 @@ def _is_period(epoch: int, period: int, max_epoch: int) -> bool:
     return (period > 0 and (epoch + 1) % period == 0) or epoch + 1 == max_epoch
 
 
-def _check_settings(cfg: CfgNode, dataset) -> None:
+def _check_settings(cfg: CfgNode, dataset: Dataset) -> None:
     if cfg.BN.USE_PRECISE_STATS and cfg.MODEL.FROZEN_BN:
         raise ValueError(
             "BN.USE_PRECISE_STATS recomputes the BatchNorm statistics that MODEL.FROZEN_BN "
@@ -61,8 +62,12 @@ def _resume_or_initialise(
     net: nn.Module,
     optimizer: torch.optim.Optimizer,
     scaler: torch.amp.GradScaler | None,
-) -> TrainProgress:
-    """Continue the run in OUTPUT_DIR (AUTO_RESUME), else load TRAIN.CHECKPOINT_FILE_PATH."""
+) -> tuple[TrainProgress, bool]:
+    """Continue the run in OUTPUT_DIR (AUTO_RESUME), else load TRAIN.CHECKPOINT_FILE_PATH.
+
+    Returns:
+        The training position and whether it continues this run's own checkpoint.
+    """
     if cfg.TRAIN.AUTO_RESUME:
         found = None
         if du.is_master_proc():
@@ -72,9 +77,10 @@ def _resume_or_initialise(
             if found is None:
                 found = (path, read_checkpoint(path))
             logger.info("Resuming from %s", path)
-            return restore_training_state(
+            progress = restore_training_state(
                 found[1], model=net, optimizer=optimizer, scaler=scaler, cfg=cfg
             )
+            return progress, True
     if cfg.TRAIN.CHECKPOINT_FILE_PATH:
         epoch = weights.load_initial_weights(cfg, net, optimizer=optimizer, scaler=scaler)
         if epoch + 1 >= cfg.SOLVER.MAX_EPOCH:
@@ -84,9 +90,9 @@ def _resume_or_initialise(
                 epoch + 1,
                 cfg.SOLVER.MAX_EPOCH,
             )
-        return TrainProgress(epoch=epoch)
+        return TrainProgress(epoch=epoch), False
     logger.info("Training from random initialisation.")
-    return TrainProgress()
+    return TrainProgress(), False
 
 
 def _validation_pending(runtime: Runtime, cfg: CfgNode, progress: TrainProgress) -> bool:
@@ -141,7 +147,7 @@ def train(cfg: CfgNode) -> None:
     )
     _check_settings(cfg, train_loader.dataset)
     val_loader = build_split_loader(cfg, "val", rank=runtime.rank, world_size=runtime.world_size)
-    progress = _resume_or_initialise(cfg, net=net, optimizer=optimizer, scaler=scaler)
+    progress, resumed = _resume_or_initialise(cfg, net=net, optimizer=optimizer, scaler=scaler)
     model = wrap_distributed(net, cfg, runtime)
     checkpointer = RunCheckpointer(
         output_dir=runtime.output_dir,
@@ -177,7 +183,7 @@ def train(cfg: CfgNode) -> None:
         )
 
     try:
-        if _validation_pending(runtime, cfg, progress):
+        if resumed and _validation_pending(runtime, cfg, progress):
             logger.info(
                 "Running the validation of epoch %d that was interrupted", progress.epoch + 1
             )
