@@ -20,42 +20,52 @@ class DecodeBudgetExceededError(RuntimeError):
 
 
 class LossGuard:
-    """Flags non-finite losses and, with ``factor > 0``, losses above factor x running mean.
+    """Flags non-finite losses and, with ``factor > 0``, exploding ones (PySlowFast's rule).
+
+    A loss explodes when it exceeds ``factor`` times the mean of the 5 previous losses; the
+    check starts once 6 losses have been accepted.
 
     Args:
         factor: TRAIN.KILL_LOSS_EXPLOSION_FACTOR (0 disables the explosion check).
-        window: number of recent losses in the running mean.
     """
 
-    def __init__(self, *, factor: float, window: int = 20) -> None:
+    WINDOW = 5
+    WARMUP = 6
+
+    def __init__(self, *, factor: float) -> None:
         self.factor = factor
-        self.recent: deque[float] = deque(maxlen=window)
+        self.recent: deque[float] = deque(maxlen=self.WINDOW)
+        self.accepted = 0
 
     def problem(self, loss: float) -> str | None:
         """Why ``loss`` must stop the run, or None when it is acceptable."""
         if not math.isfinite(loss):
             return f"the loss is {loss}"
-        if self.factor > 0 and len(self.recent) >= 2:
+        if self.factor > 0 and self.accepted >= self.WARMUP:
             mean = sum(self.recent) / len(self.recent)
             if loss > self.factor * mean:
                 return (
                     f"the loss {loss:.5f} exceeds TRAIN.KILL_LOSS_EXPLOSION_FACTOR "
-                    f"({self.factor}) x its running mean {mean:.5f}"
+                    f"({self.factor}) x the mean of the previous {self.WINDOW} losses "
+                    f"({mean:.5f})"
                 )
         return None
 
     def record(self, loss: float) -> None:
-        """Add an accepted loss to the running window."""
+        """Add an accepted loss to the window."""
         self.recent.append(loss)
+        self.accepted += 1
 
-    def state(self) -> list[float]:
-        """Recent losses, for checkpoints."""
-        return list(self.recent)
+    def state(self) -> dict[str, Any]:
+        """Recent losses and their count, for checkpoints."""
+        return {"recent": list(self.recent), "accepted": self.accepted}
 
-    def load_state(self, losses: Sequence[float] | None) -> None:
-        """Restore the recent losses saved by ``state``."""
+    def load_state(self, state: dict[str, Any] | None) -> None:
+        """Restore what ``state`` returned (None starts afresh)."""
+        state = state or {}
         self.recent.clear()
-        self.recent.extend(losses or [])
+        self.recent.extend(state.get("recent", []))
+        self.accepted = int(state.get("accepted", 0))
 
 
 class DecodeFailures:
