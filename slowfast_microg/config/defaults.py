@@ -36,6 +36,14 @@ _C.LOG_PERIOD = 10
 _C.LOG_MODEL_INFO = True
 # torch.distributed backend for GPU runs ("nccl"); CPU runs always use "gloo".
 _C.DIST_BACKEND = "nccl"
+# Processes per machine when NUM_GPUS is 0: each is one gloo rank (the world size of a CPU run
+# is NUM_CPU_PROCESSES x NUM_SHARDS; batch sizes must divide by it).
+_C.NUM_CPU_PROCESSES = 1
+# Deterministic algorithms (torch.use_deterministic_algorithms, no cuDNN autotuning) so a
+# resumed run reproduces an uninterrupted one; slower on GPU.
+_C.DETERMINISTIC = False
+# Show progress bars with ETA on the main process (only when stderr is a terminal).
+_C.PROGRESS_BAR = True
 
 # ---------------------------------------------------------------------------------------------
 # Training
@@ -51,6 +59,9 @@ _C.TRAIN.BATCH_SIZE = 64
 _C.TRAIN.EVAL_PERIOD = 5
 # Save a checkpoint every CHECKPOINT_PERIOD epochs.
 _C.TRAIN.CHECKPOINT_PERIOD = 5
+# Also save a mid-epoch checkpoint every this many iterations (0 disables); AUTO_RESUME
+# continues from the newest one at the exact iteration.
+_C.TRAIN.CHECKPOINT_ITER_PERIOD = 0
 # Resume from the last checkpoint in OUTPUT_DIR when one exists.
 _C.TRAIN.AUTO_RESUME = True
 # Checkpoint to initialise from (Kinetics/AVA pretraining or a previous run).
@@ -69,6 +80,9 @@ _C.TRAIN.CHECKPOINT_IN_INIT = False
 _C.TRAIN.MIXED_PRECISION = False
 # Stop when the loss exceeds this factor times its running mean (0 disables the check).
 _C.TRAIN.KILL_LOSS_EXPLOSION_FACTOR = 0.0
+# Training clips that may fail to decode (each is logged and skipped) before the run stops
+# with the list of failures; validation and test clips must always decode.
+_C.TRAIN.MAX_DECODE_FAILURES = 10
 
 # ---------------------------------------------------------------------------------------------
 # Testing

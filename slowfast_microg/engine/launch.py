@@ -1,0 +1,160 @@
+"""Command line and process launch: one process, a spawned process per GPU, or torchrun.
+
+World size: a GPU job runs NUM_GPUS processes on each of NUM_SHARDS machines; a CPU job
+(NUM_GPUS 0) runs NUM_CPU_PROCESSES gloo processes per machine. Under torchrun the
+RANK/WORLD_SIZE/LOCAL_RANK variables decide instead and ``--init_method`` is ``env://``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch.multiprocessing as mp
+from fvcore.common.config import CfgNode
+
+from slowfast_microg.config import ConfigError, assert_and_infer_cfg
+from slowfast_microg.engine.data import ensure_sample_data
+from slowfast_microg.engine.run_folder import prepare_output_dir
+from slowfast_microg.utils import distributed as du
+from slowfast_microg.utils.logging import setup_logging
+from slowfast_microg.utils.parser import load_config, parse_args
+
+logger = logging.getLogger(__name__)
+
+FORCE_FLAG = "--force"
+DESCRIPTION = (
+    "Train and/or test a MicroG-4M action detector (TRAIN.ENABLE / TEST.ENABLE). "
+    f"Pass {FORCE_FLAG} to reuse an OUTPUT_DIR that holds a run of a different config."
+)
+
+
+def processes_per_shard(cfg: CfgNode) -> int:
+    """Processes started on each machine: NUM_GPUS, or NUM_CPU_PROCESSES for CPU runs."""
+    return cfg.NUM_GPUS if cfg.NUM_GPUS > 0 else cfg.NUM_CPU_PROCESSES
+
+
+def _backend(cfg: CfgNode) -> str:
+    return cfg.DIST_BACKEND if cfg.NUM_GPUS > 0 else "gloo"
+
+
+def _check_world(cfg: CfgNode, world_size: int) -> None:
+    for node in ("TRAIN", "TEST"):
+        batch = cfg[node].BATCH_SIZE
+        if batch % world_size:
+            raise ConfigError(
+                f"{node}.BATCH_SIZE ({batch}) must be a multiple of the number of processes "
+                f"({world_size})."
+            )
+
+
+def _run_distributed(
+    cfg: CfgNode,
+    func: Callable[[CfgNode], Any],
+    *,
+    init_method: str,
+    placement: du.ProcessPlacement,
+) -> Any:
+    du.init_process_group(
+        backend=_backend(cfg),
+        init_method=init_method,
+        placement=placement,
+        use_cuda=cfg.NUM_GPUS > 0,
+    )
+    try:
+        return func(cfg)
+    finally:
+        du.destroy_process_group()
+
+
+def _spawned_worker(
+    local_rank: int,
+    per_shard: int,
+    func: Callable[[CfgNode], Any],
+    init_method: str,
+    cfg: CfgNode,
+) -> None:
+    placement = du.ProcessPlacement(
+        rank=cfg.SHARD_ID * per_shard + local_rank,
+        world_size=per_shard * cfg.NUM_SHARDS,
+        local_rank=local_rank,
+    )
+    _run_distributed(cfg, func, init_method=init_method, placement=placement)
+
+
+def launch_job(
+    cfg: CfgNode, init_method: str, func: Callable[[CfgNode], Any], daemon: bool = False
+) -> Any:
+    """Run ``func(cfg)`` on every process of the job described by ``cfg``.
+
+    - under torchrun (RANK, WORLD_SIZE, LOCAL_RANK set): in this process, ``env://``;
+    - a world of one process: in this process, without a process group;
+    - otherwise: spawn ``processes_per_shard(cfg)`` processes on this machine (shard
+      SHARD_ID), joined through ``init_method`` (``tcp://host:port``); NCCL on GPUs, gloo on
+      CPU.
+
+    Args:
+        cfg: validated config.
+        init_method: torch.distributed init method for spawned processes.
+        func: the task, e.g. ``train`` or ``test``; must be picklable when spawned.
+        daemon: spawn daemonic processes.
+
+    Returns:
+        ``func``'s result when it ran in this process, else None.
+    """
+    placement = du.torchrun_placement()
+    if placement is not None:
+        _check_world(cfg, placement.world_size)
+        return _run_distributed(cfg, func, init_method="env://", placement=placement)
+    per_shard = processes_per_shard(cfg)
+    world = per_shard * cfg.NUM_SHARDS
+    _check_world(cfg, world)
+    if world == 1:
+        return func(cfg)
+    logger.info(
+        "Starting %d process(es) on shard %d of %d", per_shard, cfg.SHARD_ID, cfg.NUM_SHARDS
+    )
+    mp.spawn(
+        _spawned_worker,
+        nprocs=per_shard,
+        args=(per_shard, func, init_method, cfg),
+        daemon=daemon,
+    )
+    return None
+
+
+def run_tasks(cfg: CfgNode) -> None:
+    """Train when TRAIN.ENABLE, then test when TEST.ENABLE, in the same processes."""
+    from slowfast_microg.engine.tester import test
+    from slowfast_microg.engine.trainer import train
+
+    if cfg.TRAIN.ENABLE:
+        train(cfg)
+        du.barrier()
+    if cfg.TEST.ENABLE:
+        test(cfg)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``run_net``: parse ``--cfg``/``--opts``/trailing overrides, then train and/or test.
+
+    Args:
+        argv: command-line arguments without the program name (``sys.argv[1:]`` if None).
+
+    Returns:
+        0 on success (errors raise).
+    """
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    force = FORCE_FLAG in args_list
+    args = parse_args([a for a in args_list if a != FORCE_FLAG], description=DESCRIPTION)
+    cfg = assert_and_infer_cfg(load_config(args))
+    placement = du.torchrun_placement()
+    is_first = placement.rank == 0 if placement is not None else cfg.SHARD_ID == 0
+    setup_logging(cfg.OUTPUT_DIR if is_first else None, rank=0 if is_first else 1)
+    if is_first:
+        prepare_output_dir(cfg, force=force)
+        ensure_sample_data(cfg)
+    launch_job(cfg, init_method=args.init_method, func=run_tasks)
+    return 0

@@ -1,0 +1,77 @@
+"""The run_net command line: config files, overrides, dispatch and the OUTPUT_DIR guard."""
+
+import runpy
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from slowfast_microg.engine.launch import main
+from slowfast_microg.engine.run_folder import RunFolderError
+from slowfast_microg.engine.stats import read_json_stats
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _yaml_config(toys, path: Path, run: Path, data: Path) -> Path:
+    """Write the toy settings as a nested PySlowFast-style YAML file."""
+    opts = toys.toy_opts(run, data)
+    tree: dict = {}
+    for key, raw in zip(opts[0::2], opts[1::2], strict=True):
+        node = tree
+        *parents, leaf = key.split(".")
+        for name in parents:
+            node = node.setdefault(name, {})
+        node[leaf] = yaml.safe_load(raw)
+    path.write_text(yaml.safe_dump(tree))
+    return path
+
+
+def _types(run: Path) -> list[str]:
+    return [r["_type"] for r in read_json_stats(run / "json_stats.log")]
+
+
+def test_cfg_trailing_pairs_and_opts(toys, tmp_path):
+    run, data = tmp_path / "run", tmp_path / "data"
+    config = _yaml_config(toys, tmp_path / "toy.yaml", run, data)
+    argv = ["--cfg", str(config), "SOLVER.MAX_EPOCH", "1", "--opts", "SOLVER.BASE_LR", "0.07"]
+    assert main(argv) == 0
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["SOLVER"]["MAX_EPOCH"] == 1 and saved["SOLVER"]["BASE_LR"] == 0.07
+    assert _types(run) == ["train_epoch", "val_epoch", "test_epoch"]
+
+
+def test_output_dir_of_another_config_is_refused_unless_forced(toys, tmp_path):
+    run, data = tmp_path / "run", tmp_path / "data"
+    config = str(_yaml_config(toys, tmp_path / "toy.yaml", run, data))
+    main(["--cfg", config, "SOLVER.MAX_EPOCH", "1", "TEST.ENABLE", "False"])
+    assert _types(run) == ["train_epoch", "val_epoch"]
+
+    # Runtime keys may change: a test-only run with another batch size reuses the folder.
+    main(
+        ["--cfg", config, "SOLVER.MAX_EPOCH", "1", "TRAIN.ENABLE", "False", "TEST.BATCH_SIZE", "2"]
+    )
+    test_line = read_json_stats(run / "json_stats.log")[-1]
+    assert (test_line["mode"], test_line["checkpoint_epoch"]) == ("test", 1)
+
+    changed = ["--cfg", config, "SOLVER.MAX_EPOCH", "1", "SOLVER.BASE_LR", "0.5"]
+    with pytest.raises(RunFolderError, match=r"SOLVER.BASE_LR: 0.05 -> 0.5") as info:
+        main(changed + ["TEST.ENABLE", "False"])
+    assert "--force" in str(info.value)
+    assert len(_types(run)) == 3  # nothing ran
+
+    main(changed + ["TEST.ENABLE", "False", "--force"])
+    assert yaml.safe_load((run / "config.yaml").read_text())["SOLVER"]["BASE_LR"] == 0.5
+    assert len(list(run.glob("config.yaml.*.bak"))) == 1
+
+
+def test_run_net_tool_is_a_thin_shim(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "argv", ["run_net.py", "--help"])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_path(str(ROOT / "tools" / "run_net.py"), run_name="__main__")
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for flag in ("--cfg", "--opts", "--init_method", "--num_shards", "--shard_id", "--force"):
+        assert flag in text
+    assert len((ROOT / "tools" / "run_net.py").read_text().splitlines()) <= 30
