@@ -65,19 +65,25 @@ def evaluate_split(
 
     annotations = resolve_data_path(cfg, cfg.AVA.ANNOTATION_DIR)
     label_map = evaluation.read_label_map(annotations / cfg.AVA.LABEL_MAP_FILE)
-    gt = evaluation.read_gt_csv(groundtruth_file(cfg, split))
+    gt_path = groundtruth_file(cfg, split)
+    gt = evaluation.read_gt_csv(
+        gt_path, label_map=label_map, label_map_name=f" ({cfg.AVA.LABEL_MAP_FILE})"
+    )
     exclusions = None
     if cfg.AVA.EXCLUSION_FILE:
         exclusion_path = annotations / cfg.AVA.EXCLUSION_FILE
-        if exclusion_path.exists():
-            exclusions = evaluation.read_exclusions(exclusion_path)
-        else:
-            logger.warning(
-                "AVA.EXCLUSION_FILE %s does not exist: no keys excluded.", exclusion_path
+        if not exclusion_path.is_file():
+            raise FileNotFoundError(
+                f"AVA.EXCLUSION_FILE names {exclusion_path}, which does not exist; set "
+                "AVA.EXCLUSION_FILE '' to exclude nothing."
             )
+        exclusions = evaluation.read_exclusions(exclusion_path)
+    keys = [
+        evaluation.make_key(video, stamp)
+        for video, stamp in zip(predictions.video_ids, predictions.stamps.tolist(), strict=True)
+    ]
     detections = evaluation.Detections(
-        video_ids=predictions.video_ids,
-        stamps=predictions.stamps,
+        keys=keys,
         boxes=predictions.ori_boxes,
         scores=predictions.scores,
         class_ids=predictions.class_ids,
@@ -88,12 +94,13 @@ def evaluate_split(
         label_map=label_map,
         threshold=cfg.MICROG.EVAL_THRESHOLD,
         exclusions=exclusions,
+        score_type="logits" if cfg.MODEL.HEAD_ACT == "none" else "probabilities",
     )
     folder = results_folder(cfg, split)
     folder.mkdir(parents=True, exist_ok=True)
     evaluation.write_detections_csv(folder / f"detections_{split}.csv", detections)
     evaluation.write_ap_per_class_csv(
-        folder / f"ap_per_class_{split}.csv", metrics, label_map=label_map
+        folder / f"ap_per_class_{split}.csv", metrics.ap_per_class, label_map=label_map
     )
     report = {"split": split, **epoch_info, "num_boxes": len(predictions.video_ids)}
     report.update(metrics.to_dict())
