@@ -8,13 +8,14 @@ frames asked for (each distinct frame once).
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import torch
-from torchvision.io import ImageReadMode, decode_image
+from PIL import Image, UnidentifiedImageError
 
 from slowfast_microg.datasets.errors import DataError
 from slowfast_microg.datasets.video_decode import decode_frames
@@ -34,6 +35,17 @@ class FrameSource(Protocol):
     def missing(self, clip_ids: list[str]) -> list[tuple[str, Path]]:
         """(clip, path) for each clip whose folder or file does not exist."""
         ...
+
+
+def decode_image_bytes(data: bytes) -> torch.Tensor:
+    """Decode an encoded image (JPEG, PNG, ...) to a (3, H, W) uint8 RGB tensor with Pillow.
+
+    Raises:
+        OSError: the bytes are not a decodable image.
+    """
+    with Image.open(io.BytesIO(data)) as image:
+        array = np.asarray(image.convert("RGB"))
+    return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 
 def _gather(
@@ -76,10 +88,8 @@ class JpegFrameSource:
                 f"clip's frames or fix its frame-list lines."
             ) from error
         try:
-            return decode_image(
-                torch.frombuffer(bytearray(data), dtype=torch.uint8), ImageReadMode.RGB
-            )
-        except RuntimeError as error:
+            return decode_image_bytes(data)
+        except (OSError, UnidentifiedImageError) as error:
             raise DataError(
                 f"clip {clip_id!r}: {path} is not a decodable image ({error}). Re-extract it."
             ) from error
