@@ -145,10 +145,17 @@ def _write_clip_media(root: Path, clip_id: str, frames: np.ndarray, *, layouts, 
     return len(decoded)
 
 
-def _plan(
+def plan_sample(
     num_clips: int, *, seed: int, height: int, width: int
 ) -> list[tuple[str, str, int, list[Person]]]:
-    """(clip_id, split, stamp, persons) per clip; every split covers every motion class."""
+    """Decide every clip's split, stamp and persons (no rendering).
+
+    Motions are dealt round-robin within each split, so a split with at least six persons
+    covers all six motion classes; each non-empty split has at least one carrying person.
+
+    Returns:
+        (clip_id, split, stamp, persons) per clip, in clip order.
+    """
     rng = np.random.default_rng(seed)
     order = rng.permutation(num_clips)
     num_eval = max(1, num_clips // 6)
@@ -240,16 +247,17 @@ def generate_sample(
     root = Path(root)
     for folder in ("annotations", "frame_lists", *layouts):
         (root / folder).mkdir(parents=True, exist_ok=True)
-    noise = np.random.default_rng([seed, num_clips]).normal(0.0, 2.0, size=(7, height, width, 3))
+    noise_rng = np.random.default_rng([seed, 0, 2])
+    noise = noise_rng.normal(0.0, 2.0, size=(7, height, width, 3)).astype(np.float32)
     info = SampleInfo(root=root, layouts=layouts)
     rows: dict[str, list[str]] = {split: [] for split in SPLITS}
     for index, (clip_id, split, _, persons) in enumerate(
-        _plan(num_clips, seed=seed, height=height, width=width)
+        plan_sample(num_clips, seed=seed, height=height, width=width)
     ):
         backdrop = background(
             np.random.default_rng([seed, index, 1]), frame_height=height, frame_width=width
         )
-        frames = render_clip(persons, backdrop, noise.astype(np.float32), num_frames=num_frames)
+        frames = render_clip(persons, backdrop, noise, num_frames=num_frames)
         decoded = _write_clip_media(root, clip_id, frames, layouts=layouts, fps=fps)
         if decoded != num_frames:
             raise RuntimeError(f"{clip_id}: the encoder kept {decoded} of {num_frames} frames")
