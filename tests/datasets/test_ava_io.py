@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter
 
 import pytest
 
 from slowfast_microg.datasets.ava_io import read_box_csv, read_label_map
 from slowfast_microg.datasets.errors import DataError
+from slowfast_microg.datasets.keyframes import group_keyframes
 from slowfast_microg.datasets.microg_classes import MICROG_CLASSES, label_map_pbtxt
 
 # The 50 ids of the MicroG-4M label map, as listed in the authors' statistics.
@@ -161,3 +163,24 @@ def test_empty_and_missing_files(tmp_path, label_map):
             label_map=label_map,
             config_key="MICROG.VAL_PREDICT_BOX_LISTS",
         )
+
+
+def test_released_validation_split_statistics(label_map, fixtures_dir):
+    """Grouping the released val ground truth reproduces the split statistics the authors
+    logged: 1 329 rows, 475 clips, 542 keyframes, 570 persons; rows per person 1:127 2:196
+    3:184 4:57 5:6; boxes per keyframe 1:514 2:28."""
+    path = fixtures_dir / "datasets" / "ava_val_gt.csv"
+    rows = read_box_csv(
+        path, kind="gt", label_map=label_map, config_key="MICROG.VAL_GROUNDTRUTH_FILE"
+    )
+    keyframes = group_keyframes(rows, label_map=label_map, score_thresh=0.0)
+    frames = [kf for clip in keyframes.values() for kf in clip]
+    assert (len(rows), len(keyframes), len(frames)) == (1329, 475, 542)
+    assert sum(len(kf.boxes) for kf in frames) == 570
+    assert Counter(len(kf.boxes) for kf in frames) == {1: 514, 2: 28}
+    rows_per_person = Counter(Counter((r.clip_id, r.stamp, r.box_key) for r in rows).values())
+    assert rows_per_person == {1: 127, 2: 196, 3: 184, 4: 57, 5: 6}
+    # Two persons repeat an action row (ISS_687 person 2: id 80 twice; QvTmdIhYnes_343 person
+    # 1: id 17 twice); multi-hot labels count each action once.
+    labels_per_person = Counter(int(n) for kf in frames for n in kf.labels.sum(axis=1))
+    assert labels_per_person == {1: 127, 2: 196, 3: 185, 4: 57, 5: 5}
