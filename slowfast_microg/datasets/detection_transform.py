@@ -81,7 +81,9 @@ class DetectionTransform:
             bgr=cfg.AVA.BGR,
         )
 
-    def _geometry(self, clip: torch.Tensor, boxes: torch.Tensor, generator):
+    def _geometry(
+        self, clip: torch.Tensor, boxes: torch.Tensor, generator: torch.Generator | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.split == "train":
             size = T.jitter_size(
                 min_size=self.jitter_scales[0], max_size=self.jitter_scales[1], generator=generator

@@ -95,7 +95,9 @@ def _index_keyframes(
     return items
 
 
-def _frame_source(cfg: CfgNode, files: SplitFiles, frame_paths: dict[str, list[str]]):
+def _frame_source(
+    cfg: CfgNode, files: SplitFiles, frame_paths: dict[str, list[str]]
+) -> FrameSource:
     layout = cfg.MICROG.LAYOUT
     if layout == "frames":
         return JpegFrameSource(frame_dir=files.frame_dir, frame_paths=frame_paths)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fvcore.common.config import CfgNode
 
@@ -44,7 +45,7 @@ _SPLIT_KEYS = {
 }
 
 
-def _value(cfg: CfgNode, key: str):
+def _value(cfg: CfgNode, key: str) -> Any:
     node, name = key.split(".")
     return cfg[node][name]
 

@@ -132,7 +132,9 @@ def _fmt(value: float) -> str:
     return repr(round(value, 3))
 
 
-def _write_clip_media(root: Path, clip_id: str, frames: np.ndarray, *, layouts, fps: int) -> int:
+def _write_clip_media(
+    root: Path, clip_id: str, frames: np.ndarray, *, layouts: tuple[str, ...], fps: int
+) -> int:
     data = _encode_mp4(frames, fps=fps)
     if "videos" in layouts:
         (root / "videos" / f"{clip_id}.mp4").write_bytes(data)
