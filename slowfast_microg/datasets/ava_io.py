@@ -1,0 +1,286 @@
+"""Strict readers of AVA-format files: label maps and box CSVs (ground truth and predicted).
+
+Every malformed line raises :class:`DataError` naming ``file:line``, the column, the value and
+what was expected. Formats (MicroG-4M uses AVA's):
+
+- Label map: AVA ``.pbtxt`` (``item { name: "..." id: N }`` blocks, any indentation and key
+  order, extra keys such as ``label_type`` ignored) or a CSV ``id,name`` with optional header.
+- Box CSV, no header, comma-separated: ``clip_id, stamp, x1, y1, x2, y2, action_id[, extra]``
+  with coordinates normalised to [0, 1]. In ground-truth files the optional 8th column is the
+  person id; in predicted-box files it is the detection score (required) and the action id may
+  be empty.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from slowfast_microg.datasets.errors import DataError, at, require_file
+
+logger = logging.getLogger(__name__)
+
+# Coordinates may overshoot [0, 1] by this much (rounding in the authors' conversion).
+BOX_TOLERANCE = 1e-3
+BOX_KINDS = ("gt", "predicted")
+_COORD_NAMES = ("x1", "y1", "x2", "y2")
+_PBTXT_TOKEN = re.compile(
+    r'\s*(?:(\{)|(\})|([A-Za-z_][A-Za-z0-9_]*)\s*:|"((?:[^"\\]|\\.)*)"|([^\s{}"]+))'
+)
+
+
+@dataclass(frozen=True)
+class LabelMap:
+    """Action classes of a label map.
+
+    Attributes:
+        ids: the AVA action ids, sorted; model output index ``i`` is ``ids[i]``.
+        names: id -> class name.
+        path: the file it was read from.
+    """
+
+    ids: list[int]
+    names: dict[int, str]
+    path: str
+    index: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "index", {cid: i for i, cid in enumerate(self.ids)})
+
+
+@dataclass(frozen=True)
+class BoxRow:
+    """One row of a box CSV.
+
+    Attributes:
+        clip_id: the clip (AVA "video") id.
+        stamp: the frame stamp (1-based frame number for MicroG-4M).
+        box_key: the four coordinate strings as written, joined by commas (boxes with the same
+            key at the same stamp are one box, as in PySlowFast).
+        box: (x1, y1, x2, y2) normalised floats.
+        action_id: AVA action id, or None for an unlabelled predicted box.
+        score: detection score (predicted files), else None.
+        source: ``file:line`` of the row.
+    """
+
+    clip_id: str
+    stamp: int
+    box_key: str
+    box: tuple[float, float, float, float]
+    action_id: int | None
+    score: float | None
+    source: str
+
+
+def _pbtxt_tokens(text: str, path: Path) -> list[tuple[str, str, int]]:
+    tokens = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.lstrip().startswith("#"):
+            continue
+        pos = 0
+        while pos < len(line):
+            match = _PBTXT_TOKEN.match(line, pos)
+            if match is None:
+                if line[pos:].strip():
+                    raise DataError(f"{at(path, lineno)}: cannot parse {line[pos:].strip()!r}.")
+                break
+            pos = match.end()
+            brace_open, brace_close, key, string, bare = match.groups()
+            if brace_open:
+                tokens.append(("{", "{", lineno))
+            elif brace_close:
+                tokens.append(("}", "}", lineno))
+            elif key:
+                tokens.append(("key", key, lineno))
+            elif string is not None:
+                tokens.append(("value", string, lineno))
+            elif bare:
+                tokens.append(("value", bare, lineno))
+    if not tokens:
+        raise DataError(f"{path}: the label map is empty; it needs `item {{ name: ... id: ... }}`.")
+    return tokens
+
+
+def _parse_pbtxt(path: Path) -> dict[int, str]:
+    tokens = _pbtxt_tokens(path.read_text(encoding="utf-8"), path)
+    names: dict[int, str] = {}
+    i = 0
+    while i < len(tokens):
+        kind, value, lineno = tokens[i]
+        if not (kind == "value" and value == "item" and i + 1 < len(tokens)):
+            raise DataError(f"{at(path, lineno)}: expected `item {{`, found {value!r}.")
+        if tokens[i + 1][0] == "key" or tokens[i + 1][1] != "{":
+            raise DataError(f"{at(path, lineno)}: expected `{{` after `item`.")
+        start, i, fields = lineno, i + 2, {}
+        while i < len(tokens) and tokens[i][0] != "}":
+            kind, key, lineno = tokens[i]
+            if kind != "key" or i + 1 >= len(tokens) or tokens[i + 1][0] != "value":
+                raise DataError(f"{at(path, lineno)}: expected `key: value`, found {key!r}.")
+            fields[key] = (tokens[i + 1][1], tokens[i + 1][2])
+            i += 2
+        if i >= len(tokens):
+            raise DataError(f"{at(path, start)}: `item {{` is never closed with `}}`.")
+        i += 1
+        for required in ("name", "id"):
+            if required not in fields:
+                raise DataError(f"{at(path, start)}: the item has no `{required}:`.")
+        raw_id, id_line = fields["id"]
+        _add_class(names, raw_id, fields["name"][0], path=path, lineno=id_line)
+    return names
+
+
+def _parse_label_csv(path: Path) -> dict[int, str]:
+    names: dict[int, str] = {}
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        raw_id, sep, name = line.partition(",")
+        if lineno == 1 and raw_id.strip().lower() == "id":
+            continue
+        if not sep:
+            raise DataError(f"{at(path, lineno)}: expected `id,name`, found {line!r}.")
+        _add_class(names, raw_id.strip(), name.strip().strip('"'), path=path, lineno=lineno)
+    if not names:
+        raise DataError(f"{path}: the label map is empty; it needs `id,name` rows.")
+    return names
+
+
+def _add_class(names: dict[int, str], raw_id: str, name: str, *, path: Path, lineno: int) -> None:
+    try:
+        class_id = int(raw_id)
+    except ValueError:
+        raise DataError(f"{at(path, lineno)}: id {raw_id!r} is not an integer.") from None
+    if class_id in names:
+        raise DataError(f"{at(path, lineno)}: id {class_id} appears twice in the label map.")
+    names[class_id] = name
+
+
+def read_label_map(path: str | Path, *, config_key: str = "AVA.LABEL_MAP_FILE") -> LabelMap:
+    """Read an AVA label map (``.pbtxt``, or ``.csv`` with ``id,name`` rows).
+
+    Args:
+        path: the label-map file.
+        config_key: the config key naming the file (used in the missing-file error).
+
+    Returns:
+        The classes, ids sorted ascending (output index ``i`` is the ``i``-th smallest id).
+
+    Raises:
+        DataError: missing or empty file, malformed item, non-integer or duplicate id.
+    """
+    path = require_file(Path(path), config_key=config_key)
+    names = _parse_label_csv(path) if path.suffix.lower() == ".csv" else _parse_pbtxt(path)
+    return LabelMap(ids=sorted(names), names=names, path=str(path))
+
+
+def _float(value: str, *, name: str, where: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise DataError(f"{where}: {name} is {value!r}, expected a finite number.")
+    return number
+
+
+def _int(value: str, *, name: str, where: str, hint: str = "") -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise DataError(f"{where}: {name} is {value!r}, expected an integer.{hint}") from None
+
+
+def _parse_box_row(
+    cols: list[str], *, kind: str, label_map: LabelMap, where: str, hint: str
+) -> BoxRow:
+    expected = "8" if kind == "predicted" else "7 or 8"
+    if len(cols) not in ((8,) if kind == "predicted" else (7, 8)):
+        raise DataError(
+            f"{where}: {len(cols)} columns, expected {expected} "
+            f"(clip_id, stamp, x1, y1, x2, y2, action_id, "
+            f"{'score' if kind == 'predicted' else '[person_id]'}).{hint}"
+        )
+    clip_id = cols[0]
+    if not clip_id:
+        raise DataError(f"{where}: the clip id (column 1) is empty.")
+    stamp = _int(cols[1], name="the frame stamp (column 2)", where=where, hint=hint)
+    box = tuple(
+        _float(cols[2 + k], name=f"{_COORD_NAMES[k]} (column {3 + k})", where=where)
+        for k in range(4)
+    )
+    for k, value in enumerate(box):
+        if not -BOX_TOLERANCE <= value <= 1.0 + BOX_TOLERANCE:
+            raise DataError(
+                f"{where}: {_COORD_NAMES[k]} is {cols[2 + k]!r}, outside [0, 1]; box "
+                f"coordinates must be normalised by the frame width and height."
+            )
+    if box[0] > box[2] or box[1] > box[3]:
+        raise DataError(
+            f"{where}: box {','.join(cols[2:6])} has x1 > x2 or y1 > y2; expected x1,y1,x2,y2."
+        )
+    action_id = None
+    if cols[6] or kind == "gt":
+        action_id = _int(cols[6], name="the action id (column 7)", where=where)
+        if action_id not in label_map.index:
+            raise DataError(
+                f"{where}: action id {action_id} is not in the label map {label_map.path} "
+                f"(known ids: {label_map.ids[0]}..{label_map.ids[-1]}, {len(label_map.ids)} "
+                f"classes). Fix the row or use the label map the annotations were made with."
+            )
+    score = None
+    if kind == "predicted":
+        score = _float(cols[7], name="the score (column 8)", where=where)
+    elif len(cols) == 8:
+        _int(cols[7], name="the person id (column 8)", where=where)
+    return BoxRow(
+        clip_id=clip_id,
+        stamp=stamp,
+        box_key=",".join(cols[2:6]),
+        box=box,
+        action_id=action_id,
+        score=score,
+        source=where,
+    )
+
+
+def read_box_csv(
+    path: str | Path, *, kind: str, label_map: LabelMap, config_key: str
+) -> list[BoxRow]:
+    """Read an AVA box CSV.
+
+    Args:
+        path: the CSV file.
+        kind: "gt" (labelled boxes, 7 or 8 columns) or "predicted" (8 columns with a score;
+            the action id may be empty).
+        label_map: the classes; an action id outside it is an error.
+        config_key: the config key naming the file (used in the missing-file error).
+
+    Returns:
+        The rows in file order (blank lines skipped).
+
+    Raises:
+        DataError: missing or empty file, or any malformed row (file:line, column, value).
+    """
+    if kind not in BOX_KINDS:
+        raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
+    path = require_file(Path(path), config_key=config_key)
+    rows = []
+    with path.open(encoding="utf-8") as handle:
+        for lineno, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            hint = " The file must have no header row." if lineno == 1 else ""
+            cols = [col.strip() for col in line.rstrip("\r\n").split(",")]
+            rows.append(
+                _parse_box_row(
+                    cols, kind=kind, label_map=label_map, where=at(path, lineno), hint=hint
+                )
+            )
+    if not rows:
+        raise DataError(f"{path}: the file is empty; {config_key} must name a CSV with box rows.")
+    logger.info("Read %d box rows from %s", len(rows), path)
+    return rows
