@@ -15,7 +15,7 @@ from typing import Protocol
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import JpegImagePlugin, PngImagePlugin
 
 from slowfast_microg.datasets.errors import DataError
 from slowfast_microg.datasets.video_decode import decode_frames
@@ -37,14 +37,30 @@ class FrameSource(Protocol):
         ...
 
 
+_DECODERS = (
+    (b"\xff\xd8", JpegImagePlugin.JpegImageFile),
+    (b"\x89PNG\r\n\x1a\n", PngImagePlugin.PngImageFile),
+)
+
+
 def decode_image_bytes(data: bytes) -> torch.Tensor:
-    """Decode an encoded image (JPEG, PNG, ...) to a (3, H, W) uint8 RGB tensor with Pillow.
+    """Decode a JPEG or PNG frame to a (3, H, W) uint8 RGB tensor with Pillow.
+
+    Pillow's format classes are called directly rather than through ``PIL.Image.open``,
+    which other libraries (ultralytics) replace process-wide with a version that tries to
+    install packages when an image does not open.
 
     Raises:
-        OSError: the bytes are not a decodable image.
+        OSError: the bytes are not a decodable JPEG or PNG image.
     """
-    with Image.open(io.BytesIO(data)) as image:
-        array = np.asarray(image.convert("RGB"))
+    decoder = next((cls for magic, cls in _DECODERS if data.startswith(magic)), None)
+    if decoder is None:
+        raise OSError(f"not a JPEG or PNG image (first bytes {data[:8]!r})")
+    try:
+        with decoder(io.BytesIO(data)) as image:
+            array = np.asarray(image.convert("RGB"))
+    except (SyntaxError, ValueError, EOFError) as error:  # Pillow's "not this format" errors
+        raise OSError(str(error)) from error
     return torch.from_numpy(array.copy()).permute(2, 0, 1)
 
 
@@ -89,7 +105,7 @@ class JpegFrameSource:
             ) from error
         try:
             return decode_image_bytes(data)
-        except (OSError, UnidentifiedImageError) as error:
+        except OSError as error:
             raise DataError(
                 f"clip {clip_id!r}: {path} is not a decodable image ({error}). Re-extract it."
             ) from error

@@ -105,7 +105,13 @@ def _encode_mp4(frames: np.ndarray, *, fps: int) -> bytes:
         stream.pix_fmt = "yuv420p"
         stream.thread_count = 1
         stream.codec_context.gop_size = 30
-        stream.options = {"crf": "16", "preset": "veryfast"}
+        # x264's lookahead thread makes its output vary from run to run; without it the
+        # sample is byte-for-byte reproducible.
+        stream.options = {
+            "crf": "16",
+            "preset": "veryfast",
+            "x264-params": "threads=1:rc-lookahead=0:mbtree=0",
+        }
         for frame in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())
