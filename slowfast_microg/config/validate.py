@@ -115,13 +115,21 @@ def _check_run(cfg: CfgNode) -> None:
         0 <= cfg.SHARD_ID < cfg.NUM_SHARDS,
         f"SHARD_ID must be in [0, NUM_SHARDS={cfg.NUM_SHARDS}), got {cfg.SHARD_ID}.",
     )
-    processes = max(1, cfg.NUM_GPUS) * cfg.NUM_SHARDS
+    _require(
+        cfg.NUM_CPU_PROCESSES >= 1, f"NUM_CPU_PROCESSES must be >= 1, got {cfg.NUM_CPU_PROCESSES}."
+    )
+    per_machine, name = (
+        (cfg.NUM_GPUS, "NUM_GPUS")
+        if cfg.NUM_GPUS > 0
+        else (cfg.NUM_CPU_PROCESSES, "NUM_CPU_PROCESSES")
+    )
+    processes = per_machine * cfg.NUM_SHARDS
     for key in ("TRAIN", "TEST"):
         batch = cfg[key].BATCH_SIZE
         _require(
             batch > 0 and batch % processes == 0,
             f"{key}.BATCH_SIZE ({batch}) must be a positive multiple of the number of processes "
-            f"(NUM_GPUS x NUM_SHARDS = {processes}).",
+            f"({name} x NUM_SHARDS = {processes}).",
         )
     _require(
         cfg.TRAIN.ENABLE or cfg.TEST.ENABLE,

@@ -50,6 +50,8 @@ def test_defaults_validate():
         ),
         ({"TRAIN__BATCH_SIZE": 6, "NUM_GPUS": 4}, "TRAIN.BATCH_SIZE"),
         ({"SHARD_ID": 2, "NUM_SHARDS": 2}, "SHARD_ID"),
+        ({"NUM_CPU_PROCESSES": 3, "TRAIN__BATCH_SIZE": 8}, "NUM_CPU_PROCESSES x NUM_SHARDS = 3"),
+        ({"NUM_CPU_PROCESSES": 0}, "NUM_CPU_PROCESSES must be"),
         ({"DETECTION__ENABLE": False}, "DETECTION.ENABLE"),
         ({"TRAIN__ENABLE": False, "TEST__ENABLE": False}, "nothing to run"),
         ({"DATA__TRAIN_JITTER_SCALES": [320, 256]}, "TRAIN_JITTER_SCALES"),
