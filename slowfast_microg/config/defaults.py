@@ -210,6 +210,9 @@ _C.MICROG.VAL_PREDICT_BOX_LISTS = ["ava_val_predicted_boxes.csv"]
 _C.MICROG.VAL_GROUNDTRUTH_FILE = "ava_val_gt.csv"
 # Score threshold for the paper's macro F1 / recall (applied to the raw model outputs).
 _C.MICROG.EVAL_THRESHOLD = 0.5
+# Control run: permute the label rows of the training boxes (seeded by RNG_SEED) so nothing
+# can be learnt; its test mAP is the chance level a real run must beat.
+_C.MICROG.SHUFFLE_TRAIN_LABELS = False
 # Generate the embedded synthetic sample into DATA.PATH_TO_DATA_DIR before running.
 _C.MICROG.GENERATE_SAMPLE = False
 

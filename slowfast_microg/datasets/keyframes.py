@@ -9,7 +9,7 @@ appear in the files.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -97,3 +97,28 @@ def group_keyframes(
             )
         )
     return keyframes
+
+
+def shuffle_box_labels(
+    items: list[tuple[int, Keyframe]], *, seed: int
+) -> list[tuple[int, Keyframe]]:
+    """Permute the label rows of all boxes across the split (a chance-level control run).
+
+    Every box keeps its position and receives the labels of another box, so the label
+    frequencies are unchanged but no longer tied to what the clips show.
+
+    Args:
+        items: (video_index, keyframe) pairs of a split.
+        seed: seed of the permutation.
+
+    Returns:
+        New pairs with the same boxes and permuted (n, K) label rows.
+    """
+    labels = np.concatenate([keyframe.labels for _, keyframe in items])
+    shuffled = labels[np.random.default_rng(seed).permutation(len(labels))]
+    out, start = [], 0
+    for video_index, keyframe in items:
+        stop = start + len(keyframe.labels)
+        out.append((video_index, replace(keyframe, labels=shuffled[start:stop])))
+        start = stop
+    return out

@@ -34,7 +34,7 @@ from slowfast_microg.datasets.frame_sources import (
     JpegFrameSource,
     VideoFrameSource,
 )
-from slowfast_microg.datasets.keyframes import Keyframe, group_keyframes
+from slowfast_microg.datasets.keyframes import Keyframe, group_keyframes, shuffle_box_labels
 from slowfast_microg.datasets.paths import SplitFiles, split_files
 from slowfast_microg.datasets.registry import DATASET_REGISTRY
 from slowfast_microg.datasets.sampling import ClipSampler
@@ -153,6 +153,11 @@ class MicroG(Dataset):
         self._items = _index_keyframes(
             by_clip, frame_paths, files=files, stamp_base=cfg.MICROG.STAMP_BASE
         )
+        if split == "train" and cfg.MICROG.SHUFFLE_TRAIN_LABELS:
+            logger.warning(
+                "MICROG.SHUFFLE_TRAIN_LABELS: training labels are permuted (control run)"
+            )
+            self._items = shuffle_box_labels(self._items, seed=cfg.RNG_SEED)
         self._lengths = {clip: len(paths) for clip, paths in frame_paths.items()}
         self.source: FrameSource = _frame_source(cfg, files, frame_paths)
         missing = self.source.missing(sorted({kf.clip_id for _, kf in self._items}))

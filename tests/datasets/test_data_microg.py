@@ -82,6 +82,28 @@ def test_items_match_the_annotation_files(sample_dir, cfg_for, split):
             torch.testing.assert_close(item["boxes"], pixels * (2 / 3))
 
 
+def test_shuffled_training_labels_are_a_permutation(sample_dir, cfg_for):
+    plain = build_dataset("microg", cfg_for(sample_dir), "train")
+    control = build_dataset(
+        "microg", cfg_for(sample_dir, MICROG__SHUFFLE_TRAIN_LABELS=True), "train"
+    )
+    again = build_dataset("microg", cfg_for(sample_dir, MICROG__SHUFFLE_TRAIN_LABELS=True), "train")
+    rows = [
+        np.concatenate([d.keyframe(i)[1].labels for i in range(len(d))])
+        for d in (plain, control, again)
+    ]
+    # Same boxes, same multiset of label rows, different assignment, reproducible.
+    for index in range(len(plain)):
+        assert np.array_equal(plain.keyframe(index)[1].boxes, control.keyframe(index)[1].boxes)
+    assert sorted(map(tuple, rows[0].tolist())) == sorted(map(tuple, rows[1].tolist()))
+    assert not np.array_equal(rows[0], rows[1])
+    assert np.array_equal(rows[1], rows[2])
+    # Only training labels are shuffled.
+    test_cfg = cfg_for(sample_dir, MICROG__SHUFFLE_TRAIN_LABELS=True)
+    test = build_dataset("microg", test_cfg, "val")
+    assert test.keyframe(0)[1].labels.sum() == 0
+
+
 def test_groundtruth_files(sample_dir, cfg_for):
     cfg = cfg_for(sample_dir)
     assert build_dataset("microg", cfg, "train").groundtruth_file is None
