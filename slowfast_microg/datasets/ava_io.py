@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from slowfast_microg.datasets.errors import DataError, at, require_file
+from slowfast_microg.evaluation.errors import EvaluationInputError
+from slowfast_microg.evaluation.label_map import read_label_map as parse_label_map
 
 logger = logging.getLogger(__name__)
 
@@ -27,9 +28,6 @@ logger = logging.getLogger(__name__)
 BOX_TOLERANCE = 1e-3
 BOX_KINDS = ("gt", "predicted")
 _COORD_NAMES = ("x1", "y1", "x2", "y2")
-_PBTXT_TOKEN = re.compile(
-    r'\s*(?:(\{)|(\})|([A-Za-z_][A-Za-z0-9_]*)\s*:|"((?:[^"\\]|\\.)*)"|([^\s{}"]+))'
-)
 
 
 @dataclass(frozen=True)
@@ -75,92 +73,11 @@ class BoxRow:
     source: str
 
 
-def _pbtxt_tokens(text: str, path: Path) -> list[tuple[str, str, int]]:
-    tokens = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if line.lstrip().startswith("#"):
-            continue
-        pos = 0
-        while pos < len(line):
-            match = _PBTXT_TOKEN.match(line, pos)
-            if match is None:
-                if line[pos:].strip():
-                    raise DataError(f"{at(path, lineno)}: cannot parse {line[pos:].strip()!r}.")
-                break
-            pos = match.end()
-            brace_open, brace_close, key, string, bare = match.groups()
-            if brace_open:
-                tokens.append(("{", "{", lineno))
-            elif brace_close:
-                tokens.append(("}", "}", lineno))
-            elif key:
-                tokens.append(("key", key, lineno))
-            elif string is not None:
-                tokens.append(("value", string, lineno))
-            elif bare:
-                tokens.append(("value", bare, lineno))
-    if not tokens:
-        raise DataError(f"{path}: the label map is empty; it needs `item {{ name: ... id: ... }}`.")
-    return tokens
-
-
-def _parse_pbtxt(path: Path) -> dict[int, str]:
-    tokens = _pbtxt_tokens(path.read_text(encoding="utf-8"), path)
-    names: dict[int, str] = {}
-    i = 0
-    while i < len(tokens):
-        kind, value, lineno = tokens[i]
-        if not (kind == "value" and value == "item" and i + 1 < len(tokens)):
-            raise DataError(f"{at(path, lineno)}: expected `item {{`, found {value!r}.")
-        if tokens[i + 1][0] == "key" or tokens[i + 1][1] != "{":
-            raise DataError(f"{at(path, lineno)}: expected `{{` after `item`.")
-        start, i, fields = lineno, i + 2, {}
-        while i < len(tokens) and tokens[i][0] != "}":
-            kind, key, lineno = tokens[i]
-            if kind != "key" or i + 1 >= len(tokens) or tokens[i + 1][0] != "value":
-                raise DataError(f"{at(path, lineno)}: expected `key: value`, found {key!r}.")
-            fields[key] = (tokens[i + 1][1], tokens[i + 1][2])
-            i += 2
-        if i >= len(tokens):
-            raise DataError(f"{at(path, start)}: `item {{` is never closed with `}}`.")
-        i += 1
-        for required in ("name", "id"):
-            if required not in fields:
-                raise DataError(f"{at(path, start)}: the item has no `{required}:`.")
-        raw_id, id_line = fields["id"]
-        _add_class(names, raw_id, fields["name"][0], path=path, lineno=id_line)
-    return names
-
-
-def _parse_label_csv(path: Path) -> dict[int, str]:
-    names: dict[int, str] = {}
-    lines = path.read_text(encoding="utf-8").splitlines()
-    for lineno, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        raw_id, sep, name = line.partition(",")
-        if lineno == 1 and raw_id.strip().lower() == "id":
-            continue
-        if not sep:
-            raise DataError(f"{at(path, lineno)}: expected `id,name`, found {line!r}.")
-        _add_class(names, raw_id.strip(), name.strip().strip('"'), path=path, lineno=lineno)
-    if not names:
-        raise DataError(f"{path}: the label map is empty; it needs `id,name` rows.")
-    return names
-
-
-def _add_class(names: dict[int, str], raw_id: str, name: str, *, path: Path, lineno: int) -> None:
-    try:
-        class_id = int(raw_id)
-    except ValueError:
-        raise DataError(f"{at(path, lineno)}: id {raw_id!r} is not an integer.") from None
-    if class_id in names:
-        raise DataError(f"{at(path, lineno)}: id {class_id} appears twice in the label map.")
-    names[class_id] = name
-
-
 def read_label_map(path: str | Path, *, config_key: str = "AVA.LABEL_MAP_FILE") -> LabelMap:
     """Read an AVA label map (``.pbtxt``, or ``.csv`` with ``id,name`` rows).
+
+    Parsing is ``slowfast_microg.evaluation.read_label_map``'s; this adds the config key to
+    the missing-file error and the sorted-id view the model's outputs follow.
 
     Args:
         path: the label-map file.
@@ -173,8 +90,11 @@ def read_label_map(path: str | Path, *, config_key: str = "AVA.LABEL_MAP_FILE") 
         DataError: missing or empty file, malformed item, non-integer or duplicate id.
     """
     path = require_file(Path(path), config_key=config_key)
-    names = _parse_label_csv(path) if path.suffix.lower() == ".csv" else _parse_pbtxt(path)
-    return LabelMap(ids=sorted(names), names=names, path=str(path))
+    try:
+        names = parse_label_map(path)
+    except EvaluationInputError as error:
+        raise DataError(str(error)) from error
+    return LabelMap(ids=sorted(names), names=dict(names), path=str(path))
 
 
 def _float(value: str, *, name: str, where: str) -> float:

@@ -53,16 +53,16 @@ def test_pbtxt_layout_variants(tmp_path):
 @pytest.mark.parametrize(
     ("text", "pattern"),
     [
-        ("", r"map\.pbtxt: the label map is empty"),
-        ('item {\n  name: "a"\n', r"map\.pbtxt:1: `item \{` is never closed"),
-        ('item {\n  name: "a"\n}\n', r"map\.pbtxt:1: the item has no `id:`"),
-        ('item {\n  name: "a"\n  id: x\n}\n', r"map\.pbtxt:3: id 'x' is not an integer"),
+        ("", r"map\.pbtxt: label map is empty"),
+        ('item {\n  name: "a"\n', r"map\.pbtxt:3: label map ends while .* expected"),
+        ('item {\n  name: "a"\n}\n', r"map\.pbtxt:1: item has no 'id' field"),
+        ('item {\n  name: "a"\n  id: x\n}\n', r"map\.pbtxt:3: label id is not an integer \(value 'x'\)"),
         (
             'item { name: "a" id: 1 }\nitem { name: "b" id: 1 }\n',
-            r"map\.pbtxt:2: id 1 appears twice",
+            r"map\.pbtxt:2: label id 1 appears twice",
         ),
-        ('entry { name: "a" id: 1 }\n', r"map\.pbtxt:1: expected `item \{`, found 'entry'"),
-        ('item { name: "a id: 1 }\n', r"map\.pbtxt:1: cannot parse"),
+        ('entry { name: "a" id: 1 }\n', r"map\.pbtxt:1: expected 'item \{' \(value 'entry'\)"),
+        ('item { name: "a id: 1 }\n', r"map\.pbtxt:1: unexpected character"),
     ],
 )
 def test_bad_label_maps(tmp_path, text, pattern):
