@@ -57,7 +57,9 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["slowfast_microg", "slowfast_microg.*", "data_prep", "data_prep.*"]),
+    packages=find_packages(
+        include=["slowfast_microg", "slowfast_microg.*", "data_prep", "data_prep.*"]
+    ),
     package_data={"slowfast_microg": ["model_zoo/configs/**/*.yaml"]},
     install_requires=CORE,
     extras_require=EXTRAS,

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+
 import torch
 from torch import nn
 from torchvision.ops import roi_align
+
+logger = logging.getLogger(__name__)
+
+
+def warn_if_scale_differs(*, model_name: str, scale_factor: float, strides: list[int]) -> None:
+    """Warn when ``DETECTION.SPATIAL_SCALE_FACTOR`` is not the head input's true stride.
+
+    RoIAlign divides box coordinates (input pixels) by the scale factor; with the wrong factor
+    boxes land at ``stride / scale_factor`` times their position on the feature map. The
+    paper's MViT and X3D runs used 16 on stride-32 maps; ``configs/MicroG/improved/`` fixes it.
+    """
+    for stride in sorted(set(strides)):
+        if float(scale_factor) != float(stride):
+            logger.warning(
+                "DETECTION.SPATIAL_SCALE_FACTOR is %s but the %s head features have stride %d: "
+                "RoIAlign reads boxes at %.3gx their true position on the map. This reproduces "
+                "the paper's runs; set DETECTION.SPATIAL_SCALE_FACTOR %d "
+                "(configs/MicroG/improved/) for correct box placement.",
+                scale_factor,
+                model_name,
+                stride,
+                stride / float(scale_factor),
+                stride,
+            )
 
 
 def build_activation(name: str) -> nn.Module:

@@ -20,7 +20,7 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from slowfast_microg.config import ConfigError
-from slowfast_microg.models.head import ResNetRoIHead
+from slowfast_microg.models.head import ResNetRoIHead, warn_if_scale_differs
 from slowfast_microg.models.mvit_blocks import BlockOptions, MultiScaleBlock, PatchEmbed
 from slowfast_microg.models.mvit_positions import resize_grid_embedding, sincos_3d
 from slowfast_microg.models.mvit_schedule import BlockSpec, block_specs, spatial_stride
@@ -340,25 +340,11 @@ class MViT(nn.Module):
         except ValueError as err:
             raise ConfigError(str(err)) from err
         warn_if_scale_differs(
-            scale_factor=cfg.DETECTION.SPATIAL_SCALE_FACTOR, stride=model.feature_strides[0]
+            model_name="MViT",
+            scale_factor=cfg.DETECTION.SPATIAL_SCALE_FACTOR,
+            strides=model.feature_strides,
         )
         return model
-
-
-def warn_if_scale_differs(*, scale_factor: float, stride: int) -> None:
-    """Log a warning when the RoI scale factor is not the head input's true stride."""
-    if float(scale_factor) == float(stride):
-        return
-    logger.warning(
-        "DETECTION.SPATIAL_SCALE_FACTOR is %s but the MViT token map has stride %d: RoIAlign "
-        "reads boxes at %.3gx their true position on the map. This reproduces the paper's "
-        "runs; set DETECTION.SPATIAL_SCALE_FACTOR %d (configs/MicroG/improved/) for correct "
-        "box placement.",
-        scale_factor,
-        stride,
-        stride / float(scale_factor),
-        stride,
-    )
 
 
 @MODEL_REGISTRY.register_as("MViT")

@@ -10,7 +10,7 @@ from torch import nn
 
 from slowfast_microg.models.act_checkpoint import checkpointed
 from slowfast_microg.models.fusion import FuseFastToSlow
-from slowfast_microg.models.head import ResNetRoIHead
+from slowfast_microg.models.head import ResNetRoIHead, warn_if_scale_differs
 from slowfast_microg.models.norm import NormFactory, norm_factory
 from slowfast_microg.models.registry import MODEL_REGISTRY
 from slowfast_microg.models.res_stage import ResStage
@@ -87,6 +87,11 @@ class VideoResNet(nn.Module):
             act_func=cfg.MODEL.HEAD_ACT,
             aligned=cfg.DETECTION.ALIGNED,
             detach_final_fc=cfg.MODEL.DETACH_FINAL_FC,
+        )
+        warn_if_scale_differs(
+            model_name=type(self).__name__,
+            scale_factor=cfg.DETECTION.SPATIAL_SCALE_FACTOR,
+            strides=self.feature_strides,
         )
         init_weights(
             self,

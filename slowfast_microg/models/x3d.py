@@ -17,7 +17,7 @@ from fvcore.common.config import CfgNode
 from torch import nn
 
 from slowfast_microg.config import ConfigError
-from slowfast_microg.models.head import ResNetRoIHead
+from slowfast_microg.models.head import ResNetRoIHead, warn_if_scale_differs
 from slowfast_microg.models.registry import MODEL_REGISTRY
 from slowfast_microg.models.x3d_blocks import X3DStage, X3DStemStage, round_width
 
@@ -179,15 +179,9 @@ class X3D(nn.Module):
             detach_final_fc=detach_final_fc,
         )
         init_weights(self, fc_init_std=fc_init_std, zero_init_final_bn=zero_init_final_bn)
-        if spatial_scale_factor != self.feature_strides[0]:
-            logger.warning(
-                "DETECTION.SPATIAL_SCALE_FACTOR is %s but X3D's head features have stride %d: "
-                "boxes are mapped to %.3g times their true position on the feature map (the "
-                "paper's setting is 16; configs/MicroG/improved/ uses the true stride 32).",
-                spatial_scale_factor,
-                self.feature_strides[0],
-                self.feature_strides[0] / spatial_scale_factor,
-            )
+        warn_if_scale_differs(
+            model_name="X3D", scale_factor=spatial_scale_factor, strides=self.feature_strides
+        )
 
     @classmethod
     def from_cfg(cls, cfg: CfgNode) -> X3D:

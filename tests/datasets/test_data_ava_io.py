@@ -56,7 +56,10 @@ def test_pbtxt_layout_variants(tmp_path):
         ("", r"map\.pbtxt: label map is empty"),
         ('item {\n  name: "a"\n', r"map\.pbtxt:3: label map ends while .* expected"),
         ('item {\n  name: "a"\n}\n', r"map\.pbtxt:1: item has no 'id' field"),
-        ('item {\n  name: "a"\n  id: x\n}\n', r"map\.pbtxt:3: label id is not an integer \(value 'x'\)"),
+        (
+            'item {\n  name: "a"\n  id: x\n}\n',
+            r"map\.pbtxt:3: label id is not an integer \(value 'x'\)",
+        ),
         (
             'item { name: "a" id: 1 }\nitem { name: "b" id: 1 }\n',
             r"map\.pbtxt:2: label id 1 appears twice",

@@ -117,9 +117,22 @@ def test_every_resnet_family_config_is_checked():
         str(path.relative_to(CONFIG_DIR))
         for path in CONFIG_DIR.rglob("*.yaml")
         if not path.name.startswith("Base-")
+        and path.parent.name != "sample"
         and load(str(path.relative_to(CONFIG_DIR))).MODEL.MODEL_NAME in ("ResNet", "SlowFast")
     }
     assert found == set(ROWS)
+
+
+def test_quick_start_config_keeps_the_paper_model():
+    paper, sample = load("SLOWFAST_8x8.yaml"), load("sample/SLOWFAST_8x8.yaml")
+    for node in ("MODEL", "RESNET", "SLOWFAST", "NONLOCAL", "DETECTION", "BN"):
+        assert paper[node] == sample[node], node
+    for key in ("NUM_FRAMES", "SAMPLING_RATE", "INPUT_CHANNEL_NUM", "MEAN", "STD"):
+        assert paper.DATA[key] == sample.DATA[key], key
+    for key in ("OPTIMIZING_METHOD", "LR_POLICY", "MOMENTUM", "NESTEROV", "WEIGHT_DECAY"):
+        assert paper.SOLVER[key] == sample.SOLVER[key], key
+    assert sample.NUM_GPUS == 0 and sample.MICROG.GENERATE_SAMPLE
+    assert sample.TRAIN.CHECKPOINT_FILE_PATH == ""
 
 
 @pytest.mark.parametrize("row", ROWS)
