@@ -24,11 +24,7 @@ from slowfast_microg.utils.parser import load_config, parse_args
 
 logger = logging.getLogger(__name__)
 
-FORCE_FLAG = "--force"
-DESCRIPTION = (
-    "Train and/or test a MicroG-4M action detector (TRAIN.ENABLE / TEST.ENABLE). "
-    f"Pass {FORCE_FLAG} to reuse an OUTPUT_DIR that holds a run of a different config."
-)
+DESCRIPTION = "Train and/or test a MicroG-4M action detector (TRAIN.ENABLE / TEST.ENABLE)."
 
 
 def processes_per_shard(cfg: CfgNode) -> int:
@@ -146,15 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         0 on success (errors raise).
     """
-    args_list = list(sys.argv[1:] if argv is None else argv)
-    force = FORCE_FLAG in args_list
-    args = parse_args([a for a in args_list if a != FORCE_FLAG], description=DESCRIPTION)
+    args = parse_args(sys.argv[1:] if argv is None else argv, description=DESCRIPTION)
     cfg = assert_and_infer_cfg(load_config(args))
     placement = du.torchrun_placement()
     is_first = placement.rank == 0 if placement is not None else cfg.SHARD_ID == 0
     setup_logging(cfg.OUTPUT_DIR if is_first else None, rank=0 if is_first else 1)
     if is_first:
-        prepare_output_dir(cfg, force=force)
+        prepare_output_dir(cfg, force=args.force)
         ensure_sample_data(cfg)
     launch_job(cfg, init_method=args.init_method, func=run_tasks)
     return 0

@@ -11,6 +11,7 @@ from slowfast_microg.config.defaults import get_cfg
 from slowfast_microg.config.loader import merge_all
 
 YAML_SUFFIXES = (".yaml", ".yml")
+FORCE_FLAG = "--force"
 
 
 def build_parser(
@@ -42,6 +43,11 @@ def build_parser(
     parser.add_argument("--num_shards", type=int, default=None, help="number of machines")
     parser.add_argument("--shard_id", type=int, default=None, help="index of this machine")
     parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run even if OUTPUT_DIR holds a run made with a different config",
+    )
+    parser.add_argument(
         "overrides", nargs=argparse.REMAINDER, help="trailing KEY VALUE config overrides"
     )
     return parser
@@ -59,7 +65,10 @@ def parse_args(argv: Sequence[str] | None = None, **parser_kwargs) -> argparse.N
         (i for i, item in enumerate(files) if not item.endswith(YAML_SUFFIXES)), len(files)
     )
     args.cfg_files = files[:split]
-    args.opts = files[split:] + list(args.overrides or []) + list(args.opts or [])
+    opts = files[split:] + list(args.overrides or []) + list(args.opts or [])
+    # Flags written after the overrides end up among them; take --force back out.
+    args.force = args.force or FORCE_FLAG in opts
+    args.opts = [item for item in opts if item != FORCE_FLAG]
     return args
 
 

@@ -33,3 +33,10 @@ def test_unknown_cli_key_is_an_error(tmp_path):
     args = parse_args(["--opts", "TRAIN.BATCHSIZE", "4"])
     with pytest.raises(ConfigError, match="TRAIN.BATCH_SIZE"):
         load_config(args)
+
+
+def test_force_flag_anywhere():
+    assert parse_args(["--force", "SOLVER.BASE_LR", "0.1"]).force is True
+    late = parse_args(["SOLVER.BASE_LR", "0.1", "--force"])
+    assert late.force is True and late.opts == ["SOLVER.BASE_LR", "0.1"]
+    assert parse_args([]).force is False
