@@ -63,4 +63,12 @@ setup(
     package_data={"slowfast_microg": ["model_zoo/configs/**/*.yaml"]},
     install_requires=CORE,
     extras_require=EXTRAS,
+    entry_points={
+        "console_scripts": [
+            "slowfast-microg-run-net=slowfast_microg.engine.launch:main",
+            "slowfast-microg-eval-detections=slowfast_microg.evaluation.cli_eval:main",
+            "slowfast-microg-make-tables=slowfast_microg.evaluation.cli_tables:main",
+            "microg-data-prep=data_prep.cli:main",
+        ]
+    },
 )
