@@ -77,6 +77,12 @@ class ScoreCache:
             self._values[key] = row
         if self.path is not None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a+b") as handle:
+                # An interrupted earlier write may have left a partial last line: end it first.
+                if handle.tell() > 0:
+                    handle.seek(-1, 2)
+                    if handle.read(1) != b"\n":
+                        handle.write(b"\n")
             with open(self.path, "a", encoding="utf-8") as handle:
                 for key, row in zip(keys, rows, strict=True):
                     handle.write(json.dumps({"k": key, "v": row}) + "\n")
