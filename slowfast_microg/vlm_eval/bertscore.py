@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -93,6 +94,8 @@ def resolve_bertscore_model(name: str = DEFAULT_BERTSCORE_MODEL, *, layer: int) 
                 f"BERTScore model {name!r} is not available offline. {_HOW_TO_PROVIDE}"
             )
         source = "Hugging Face cache" if cached is not None else "hub download"
+        if cached is not None:
+            folder = cached.parent
     if not comparable:
         notes.append(
             f"not comparable to paper: BERTScore with {name!r} layer {layer} instead of "
@@ -132,9 +135,27 @@ def load_bertscore_backbone(resolved: ResolvedModel, *, layer: int, device: str)
         raise ValueError(
             f"--bertscore-layer {layer} is outside 0..{depth} for {resolved.requested!r}"
         )
-    model = bs_utils.get_model(resolved.load_path, layer, False)
+    with tempfile.TemporaryDirectory(prefix="bertscore_") as tmp:
+        model = bs_utils.get_model(
+            _name_for_bert_score(resolved.load_path, config.model_type, Path(tmp)), layer, False
+        )
     model.to(device)
     return tokenizer, model
+
+
+def _name_for_bert_score(load_path: str, model_type: str, tmp: Path) -> str:
+    """A path ``bert_score.get_model`` reads as intended.
+
+    ``get_model`` picks the T5 loader for any name containing "t5" and a download helper for
+    names starting with "scibert"; a local folder whose path merely contains those letters is
+    reached through a neutral symbolic link instead.
+    """
+    misread = ("t5" in load_path and "t5" not in model_type) or load_path.startswith("scibert")
+    if not misread or not Path(load_path).is_dir():
+        return load_path
+    link = tmp / "model"
+    link.symlink_to(Path(load_path).resolve(), target_is_directory=True)
+    return str(link)
 
 
 def bertscore(

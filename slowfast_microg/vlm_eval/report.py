@@ -67,6 +67,10 @@ def notes(evaluation: Evaluation) -> list[str]:
     return out
 
 
+def _latex_escape(text: str) -> str:
+    return "".join("\\" + ch if ch in "&%$#_{}" else ch for ch in text)
+
+
 def table_row(
     evaluation: Evaluation, *, fmt: str, name: str, frames: str = "-", header: bool = True
 ) -> str:
@@ -88,12 +92,12 @@ def table_row(
         for m in METRIC_CHOICES
     ]
     dagger = "" if evaluation.comparable_to_paper else ("†" if fmt == "md" else "$^\\dagger$")
-    cells = [f"{name}{dagger}", str(frames), *values]
     heads = ["Model", "#f", *[titles[m] for m in METRIC_CHOICES]]
     if fmt == "latex":
-        row = " & ".join(c.replace("_", "\\_") for c in cells) + " \\\\"
-        return (" & ".join(heads).replace("#", "\\#") + " \\\\\n" + row) if header else row
-    row = "| " + " | ".join(cells) + " |"
+        row = " & ".join([_latex_escape(name) + dagger, _latex_escape(str(frames)), *values])
+        head = " & ".join(_latex_escape(h) for h in heads) + " \\\\"
+        return f"{head}\n{row} \\\\" if header else f"{row} \\\\"
+    row = "| " + " | ".join([name + dagger, str(frames), *values]) + " |"
     if not header:
         return row
     return "| " + " | ".join(heads) + " |\n|" + "---|" * len(heads) + "\n" + row

@@ -114,7 +114,8 @@ def resolve_sbert_model(name: str = DEFAULT_SBERT_MODEL) -> ResolvedModel:
                 "revision the paper's numbers are checked against"
             ]
         )
-        return ResolvedModel(name, DEFAULT_SBERT_MODEL, "Hugging Face cache", same, digest, notes)
+        snapshot = str(cached.parent)
+        return ResolvedModel(name, snapshot, "Hugging Face cache", same, digest, notes)
     if hub_offline():
         raise DependencyError(
             f"S-BERT model {DEFAULT_SBERT_MODEL} is not available offline. {_OFFLINE_HELP}"

@@ -3,6 +3,8 @@ checked against a direct computation of the BERTScore definition."""
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,14 @@ def test_cache_resumes_without_recomputing(tiny_model, data, tmp_path):
         len(path.read_text(encoding="utf-8").splitlines())
         == len(set(zip(refs, hyps, strict=True))) + 1
     )
+
+
+def test_folder_whose_path_contains_t5_loads_as_roberta(tiny_model, data, tmp_path):
+    refs, hyps = data
+    copy = shutil.copytree(tiny_model, tmp_path / "gt5_models" / "tiny")
+    ours = bertscore(refs[:4], hyps[:4], model_name=str(copy), layer=LAYER, device="cpu")
+    direct = bertscore(refs[:4], hyps[:4], model_name=str(tiny_model), layer=LAYER, device="cpu")
+    np.testing.assert_allclose(ours.per_item, direct.per_item, atol=1e-7)
 
 
 def test_layer_out_of_range_is_refused(tiny_model, data):
