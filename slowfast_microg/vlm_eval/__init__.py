@@ -23,6 +23,7 @@ from slowfast_microg.vlm_eval.errors import (
     VlmEvalError,
 )
 from slowfast_microg.vlm_eval.evaluate import EvalOptions, Evaluation, evaluate_items
+from slowfast_microg.vlm_eval.evaluator import CaptionVqaEvaluator
 from slowfast_microg.vlm_eval.inputs import (
     load_caption_predictions,
     load_ground_truth,
@@ -31,6 +32,7 @@ from slowfast_microg.vlm_eval.inputs import (
 
 __all__ = [
     "AlignmentError",
+    "CaptionVqaEvaluator",
     "DependencyError",
     "EvalItems",
     "EvalOptions",

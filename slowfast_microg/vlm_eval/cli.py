@@ -27,7 +27,7 @@ from slowfast_microg.vlm_eval.config import (
     validate_vlm_eval_cfg,
 )
 from slowfast_microg.vlm_eval.errors import VlmEvalError
-from slowfast_microg.vlm_eval.evaluate import EvalOptions, evaluate_items
+from slowfast_microg.vlm_eval.evaluate import EvalOptions, Evaluation, evaluate_items
 from slowfast_microg.vlm_eval.inputs import (
     load_caption_predictions,
     load_ground_truth,
@@ -35,7 +35,6 @@ from slowfast_microg.vlm_eval.inputs import (
 )
 from slowfast_microg.vlm_eval.report import (
     metrics_json,
-    notes,
     table_row,
     write_json,
     write_per_item_csv,
@@ -165,9 +164,16 @@ def config_from_args(args: argparse.Namespace) -> CfgNode:
     return cfg
 
 
-def run(args: argparse.Namespace) -> dict:
-    """Load, align, score and report; returns the metrics.json payload."""
-    cfg = config_from_args(args)
+def run(args: argparse.Namespace, cfg: CfgNode) -> tuple[Evaluation, dict]:
+    """Load, align, score and write the requested files.
+
+    Args:
+        args: parsed command line.
+        cfg: the validated config (see :func:`config_from_args`).
+
+    Returns:
+        The evaluation and the metrics.json payload.
+    """
     node = cfg.VLM_EVAL
     gt = load_ground_truth(args.gt, task=node.TASK)
     if node.TASK == "caption":
@@ -194,22 +200,23 @@ def run(args: argparse.Namespace) -> dict:
         counts["empty"],
     )
     evaluation = evaluate_items(items, EvalOptions.from_cfg(cfg))
-    name = args.name or Path(args.pred).stem
     payload = metrics_json(
-        evaluation, gt_path=str(args.gt), pred_path=str(args.pred), name=name, frames=args.frames
+        evaluation,
+        gt_path=str(args.gt),
+        pred_path=str(args.pred),
+        name=args.name or Path(args.pred).stem,
+        frames=args.frames,
     )
     if args.out:
         logger.info("wrote %s", write_json(payload, args.out))
     if args.per_item:
         logger.info("wrote %s", write_per_item_csv(evaluation, args.per_item))
-    print(table_row(evaluation, fmt=node.TABLE_FORMAT, name=name, frames=args.frames))
-    for note in notes(evaluation):
-        print(f"† {note}" if "not comparable" in note else f"note: {note}")
-    return payload
+    return evaluation, payload
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the process exit status (2 for bad input or a missing dependency)."""
+    """Entry point: prints the table row and notes; returns the exit status (2: bad input or a
+    missing dependency, with the message on stderr)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
@@ -217,8 +224,13 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     try:
-        run(args)
+        cfg = config_from_args(args)
+        evaluation, payload = run(args, cfg)
     except VlmEvalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    fmt = cfg.VLM_EVAL.TABLE_FORMAT
+    print(table_row(evaluation, fmt=fmt, name=payload["name"], frames=args.frames))
+    for note in payload["notes"]:
+        print(f"† {note}" if "not comparable" in note else f"note: {note}")
     return 0

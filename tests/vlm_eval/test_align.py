@@ -95,3 +95,30 @@ def test_vqa_duplicate_ground_truth_questions():
     assert items.references == ["second"] and items.counts["duplicate_questions_ground_truth"] == 1
     with pytest.raises(InputFormatError, match="asks 'Who\\?' twice"):
         align_vqa(gt, preds, missing="error", duplicate_questions="error")
+
+
+def test_streaming_evaluator_equals_file_based_alignment():
+    from slowfast_microg.vlm_eval.evaluate import EvalOptions
+    from slowfast_microg.vlm_eval.evaluator import CaptionVqaEvaluator
+    from tests.vlm_eval.oracles import authors_scores
+
+    gt = _clips(6)
+    options = EvalOptions(metrics=("cider", "bleu4", "rouge_l"), progress=False)
+    evaluator = CaptionVqaEvaluator(ground_truth=gt, task="vqa", options=options)
+    questions = [
+        (c.video_id, q, f"answer {i} {q}") for i, c in enumerate(gt) for q, _ in c.qa_pairs
+    ]
+    for start in range(0, len(questions), 5):
+        batch = questions[start : start + 5]
+        evaluator.process(
+            [{"video_id": v, "question": q} for v, q, _ in batch], [a for *_, a in batch]
+        )
+    scores = evaluator.evaluate()
+    oracle = authors_scores(
+        [a.strip() for c in gt for _, a in c.qa_pairs], [a for *_, a in questions]
+    )
+    assert scores["cider"] == pytest.approx(100 * oracle["cider"], rel=1e-12)
+    assert scores["rouge_l"] == pytest.approx(100 * oracle["rouge_l"], rel=1e-12)
+    evaluator.reset()
+    with pytest.raises(AlignmentError, match="no prediction matches"):
+        evaluator.evaluate()

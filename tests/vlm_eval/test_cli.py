@@ -153,7 +153,9 @@ def test_vqa_run_with_missing_answers_latex_and_tiny_bertscore(tmp_path, capsys)
 
 
 def test_ptb_tokenization_option(tmp_path, java):
-    ptb = pytest.importorskip("pycocoevalcap.tokenizer.ptbtokenizer")
+    ptb = pytest.importorskip(
+        "pycocoevalcap.tokenizer.ptbtokenizer", reason="pip install -e '.[vlm]'"
+    )
     gt, preds = caption_set(seed=63, n_clips=25)
     out = tmp_path / "m.json"
     argv = [
