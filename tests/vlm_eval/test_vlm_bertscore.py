@@ -11,12 +11,12 @@ import pytest
 from slowfast_microg.vlm_eval.bertscore import bertscore, resolve_bertscore_model
 from slowfast_microg.vlm_eval.cache import ScoreCache
 from slowfast_microg.vlm_eval.errors import DependencyError
+from tests.vlm_eval.marks import requires
 from tests.vlm_eval.oracles import bertscore_definition
 from tests.vlm_eval.synth import vqa_set
 from tests.vlm_eval.tiny_roberta import build_tiny_roberta
 
-pytest.importorskip("bert_score", reason="pip install -e '.[vlm]'")
-pytest.importorskip("tokenizers", reason="pip install -e '.[vlm]'")
+pytestmark = requires("bert_score", "tokenizers", "transformers")
 
 LAYER = 2
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from slowfast_microg.vlm_eval.tokenize import prepare_texts, ptb_tokenize
+from tests.vlm_eval.marks import requires
 from tests.vlm_eval.synth import caption_set
 
 
+@requires("pycocoevalcap")
 def test_equal_to_pycocoevalcap_ptb_tokenizer(java):
-    ptb = pytest.importorskip(
-        "pycocoevalcap.tokenizer.ptbtokenizer",
-        reason="pycocoevalcap missing: pip install -e '.[vlm]'",
-    )
+    from pycocoevalcap.tokenizer import ptbtokenizer as ptb
+
     gt, preds = caption_set(seed=31, n_clips=40, odd_whitespace=0.05)
     texts = [g["caption"] for g in gt] + list(preds.values())
     texts += ["The astronaut's (blue) T-shirt -- isn't it?", "", "Line one.\nLine two!"]

