@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 from fvcore.common.config import CfgNode
@@ -17,7 +16,7 @@ from slowfast_microg.vlm_eval.cache import ScoreCache
 from slowfast_microg.vlm_eval.cider import cider_d
 from slowfast_microg.vlm_eval.config import METRIC_CHOICES, get_vlm_eval_cfg
 from slowfast_microg.vlm_eval.meteor import MeteorScorer
-from slowfast_microg.vlm_eval.ngrams import build_ngram_table
+from slowfast_microg.vlm_eval.ngrams import NgramTable, build_ngram_table
 from slowfast_microg.vlm_eval.rouge import rouge_l
 from slowfast_microg.vlm_eval.sbert import resolve_sbert_model, sbert_score
 from slowfast_microg.vlm_eval.tokenize import prepare_texts
@@ -179,7 +178,15 @@ def evaluate_items(
         start = time.perf_counter()
         logger.info("computing %s on %d items", name, len(items))
         scores[name] = _compute(
-            name, items, refs, hyps, table, missing, models, options, meteor_scorer
+            name,
+            items=items,
+            refs=refs,
+            hyps=hyps,
+            table=table,
+            missing=missing,
+            models=models,
+            options=options,
+            meteor_scorer=meteor_scorer,
         )
         scores[name].seconds = time.perf_counter() - start
         logger.info("%s = %.6f (raw) in %.1f s", name, scores[name].raw, scores[name].seconds)
@@ -188,10 +195,11 @@ def evaluate_items(
 
 def _compute(
     name: str,
+    *,
     items: EvalItems,
     refs: list[str],
     hyps: list[str],
-    table: Any,
+    table: NgramTable | None,
     missing: np.ndarray,
     models: dict[str, ResolvedModel],
     options: EvalOptions,

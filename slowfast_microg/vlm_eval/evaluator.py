@@ -1,5 +1,7 @@
-"""A ``reset / process / evaluate`` evaluator, for scoring captions or answers as a model
-produces them (the dataset-evaluator interface used elsewhere in the toolkit)."""
+"""A ``reset / process / evaluate`` evaluator that scores captions or answers as they come.
+
+It follows the dataset-evaluator interface used elsewhere in the toolkit.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""Results as the paper prints them: metrics.json, a Table 3/4 row (Markdown or LaTeX) and a
-per-item CSV."""
+"""Results as the paper prints them: metrics.json, a table row and a per-item CSV.
+
+The row follows Table 3 / Table 4 of the paper, in Markdown or LaTeX.
+"""
 
 from __future__ import annotations
 

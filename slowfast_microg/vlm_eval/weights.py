@@ -1,5 +1,7 @@
-"""Locating model weights for the neural metrics without surprises: local folders, the
-Hugging Face cache, and whether the hub may be contacted at all."""
+"""Locating model weights for the neural metrics: local folders and the Hugging Face cache.
+
+Also tells whether the hub may be contacted at all.
+"""
 
 from __future__ import annotations
 
