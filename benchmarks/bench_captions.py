@@ -105,7 +105,9 @@ def _reference(refs, hyps) -> dict[str, Any]:
     out["bleu4_s"], bleu = _timed(lambda: Bleu(4).compute_score(gts, res, verbose=0))
     out["cider_s"], cider = _timed(lambda: Cider().compute_score(gts, res))
     out["rouge_l_s"], rouge = _timed(lambda: Rouge().compute_score(gts, res))
-    out["meteor_cold_s"], meteor = _timed(lambda: Meteor().compute_score(gts, res))
+    scorer = Meteor()
+    out["meteor_cold_s"], meteor = _timed(lambda: scorer.compute_score(gts, res))
+    out["meteor_warm_s"], _ = _timed(lambda: scorer.compute_score(gts, res))
     out["values"] = {
         "bleu4": bleu[0][3],
         "cider": cider[0],

@@ -146,7 +146,7 @@ def load_bertscore_backbone(resolved: ResolvedModel, *, layer: int, device: str)
 def _name_for_bert_score(load_path: str, model_type: str, tmp: Path) -> str:
     """A path ``bert_score.get_model`` reads as intended.
 
-    ``get_model`` picks the T5 loader for any name containing "t5" and a download helper for
+    ``get_model`` picks the T5 loader for any name containing "t5" and a download routine for
     names starting with "scibert"; a local folder whose path merely contains those letters is
     reached through a neutral symbolic link instead.
     """

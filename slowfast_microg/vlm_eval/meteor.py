@@ -18,6 +18,7 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,8 @@ class MeteorScorer:
         self._timeout_s = float(timeout_s)
         self._progress = progress
         self._proc: subprocess.Popen | None = None
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
+        self._lines: queue.Queue[list[bytes] | None] = queue.Queue()
+        self._ready: deque[bytes] = deque()
         self._stderr = None
         self._lock = threading.Lock()
 
@@ -113,6 +115,7 @@ class MeteorScorer:
         logger.info("starting METEOR: %s", " ".join(cmd))
         self._stderr = tempfile.TemporaryFile()
         self._lines = queue.Queue()
+        self._ready = deque()
         self._proc = subprocess.Popen(
             cmd,
             cwd=jar.parent,
@@ -126,11 +129,18 @@ class MeteorScorer:
 
     @staticmethod
     def _pump(stream, lines: queue.Queue) -> None:
+        """Move stdout to the queue in blocks of complete lines (few queue operations)."""
+        pending = b""
         try:
-            for raw in iter(stream.readline, b""):
-                lines.put(raw)
+            while chunk := stream.read1(1 << 16):
+                pending += chunk
+                *complete, pending = pending.split(b"\n")
+                if complete:
+                    lines.put(complete)
         except (OSError, ValueError):
             pass
+        if pending:
+            lines.put([pending])
         lines.put(None)
 
     def _stderr_tail(self) -> str:
@@ -145,16 +155,18 @@ class MeteorScorer:
         return MetricRuntimeError(message + (f"\nMETEOR stderr:\n{tail}" if tail else ""))
 
     def _readline(self, what: str) -> str:
-        try:
-            raw = self._lines.get(timeout=self._timeout_s)
-        except queue.Empty:
-            raise self._fail(
-                f"METEOR sent no reply within {self._timeout_s:.0f} s while {what}; the process "
-                "was stopped (raise VLM_EVAL.METEOR.TIMEOUT_S on a slow machine)"
-            ) from None
-        if raw is None:
-            raise self._fail(f"the METEOR process ended unexpectedly while {what}")
-        return raw.decode("utf-8", "replace").strip()
+        if not self._ready:
+            try:
+                block = self._lines.get(timeout=self._timeout_s)
+            except queue.Empty:
+                raise self._fail(
+                    f"METEOR sent no reply within {self._timeout_s:.0f} s while {what}; the "
+                    "process was stopped (raise VLM_EVAL.METEOR.TIMEOUT_S on a slow machine)"
+                ) from None
+            if block is None:
+                raise self._fail(f"the METEOR process ended unexpectedly while {what}")
+            self._ready.extend(block)
+        return self._ready.popleft().decode("utf-8", "replace").strip()
 
     def _send(self, lines: list[str]) -> None:
         """Write request lines from a thread, so that replies can be read while writing."""
