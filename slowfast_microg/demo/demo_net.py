@@ -20,8 +20,13 @@ from pathlib import Path
 import torch
 from fvcore.common.config import CfgNode
 
-from slowfast_microg.config import ConfigError, assert_and_infer_cfg
+from slowfast_microg.config import ConfigError
 from slowfast_microg.datasets.errors import DataError
+from slowfast_microg.demo.cli_config import (
+    add_config_arguments,
+    config_from_arguments,
+    split_config_arguments,
+)
 from slowfast_microg.demo.demo_csv import read_boxes_csv
 from slowfast_microg.demo.errors import DemoError
 from slowfast_microg.demo.labels import label_map_path, resolve_class_names
@@ -37,11 +42,9 @@ from slowfast_microg.demo.video_io import probe_video
 from slowfast_microg.models import build_model
 from slowfast_microg.models.checkpoint import CheckpointError, load_cfg_checkpoint
 from slowfast_microg.utils.logging import setup_logging
-from slowfast_microg.utils.parser import load_config
 
 logger = logging.getLogger(__name__)
 
-YAML_SUFFIXES = (".yaml", ".yml")
 HEAD_PREFIX = "head.projection."
 
 
@@ -50,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="Detect persons, recognise their actions and write an annotated video + CSV.",
     )
-    parser.add_argument("--cfg", dest="cfg_files", nargs="+", required=True, help="config YAMLs")
+    add_config_arguments(parser)
     parser.add_argument("--input", type=Path, required=True, help="input video")
     parser.add_argument("--output", type=Path, help="annotated mp4 (default: <input>_actions.mp4)")
     parser.add_argument("--csv", type=Path, help="per-box CSV (default: the output with .csv)")
@@ -85,17 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--det-max", type=int, default=100, help="most persons per frame (%(default)s)"
     )
-    parser.add_argument("--opts", nargs=argparse.REMAINDER, default=[], help="KEY VALUE pairs")
     return parser
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse ``argv``; items after the ``--cfg`` YAML files are config overrides."""
-    args = build_parser().parse_args(argv)
-    files = list(args.cfg_files)
-    split = next((i for i, f in enumerate(files) if not f.endswith(YAML_SUFFIXES)), len(files))
-    args.opts = files[split:] + list(args.opts or [])
-    args.cfg_files = files[:split]
+    args = split_config_arguments(build_parser().parse_args(argv))
     if args.every < 1 or args.top_k < 1:
         raise DemoError(f"--every and --top-k must be >= 1, got {args.every} and {args.top_k}.")
     return args
@@ -113,13 +111,11 @@ def resolve_device(name: str) -> torch.device:
 
 def demo_config(args: argparse.Namespace) -> CfgNode:
     """The validated config with the checkpoint arguments applied (built on the CPU)."""
-    cfg = load_config(args)
-    cfg.NUM_GPUS = 0
     if args.checkpoint:
-        cfg.TEST.CHECKPOINT_FILE_PATH = args.checkpoint
+        args.opts += ["TEST.CHECKPOINT_FILE_PATH", args.checkpoint]
     if args.checkpoint_type:
-        cfg.TEST.CHECKPOINT_TYPE = args.checkpoint_type
-    return assert_and_infer_cfg(cfg)
+        args.opts += ["TEST.CHECKPOINT_TYPE", args.checkpoint_type]
+    return config_from_arguments(args)
 
 
 def load_action_model(cfg: CfgNode) -> torch.nn.Module:
