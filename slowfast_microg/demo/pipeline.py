@@ -162,7 +162,9 @@ def run_demo(
 
     def score(keyframe: int, detections: np.ndarray) -> None:
         boxes = torch.from_numpy(detections[:, :4] / norm)
-        probabilities = predictor.scores(window.clip(keyframe), boxes)
+        probabilities = predictor.scores(
+            window.clip(keyframe), boxes, frame_height=info.height, frame_width=info.width
+        )
         items = [
             BoxActions(
                 box=tuple(float(v) for v in detections[j, :4]),

@@ -5,8 +5,8 @@ frames ``SAMPLING_RATE`` apart, ``NUM_FRAMES * SAMPLING_RATE // 2`` frames befor
 and clamped to the video's frames. Frames go through ``DetectionTransform`` ("test": short side
 to ``DATA.TEST_CROP_SIZE``, whole frame, normalised) and ``pack_pathways``. Each frame is
 resized once when it is read (``prepare_frame``), with the transform's own resize, so the buffer
-holds small frames and the transform's resize is then the identity: the model sees exactly what
-the dataset would give it.
+holds small frames and the transform's resize is then the identity; boxes are mapped as the
+transform maps them (``boxes_for_clip``), so the model sees what the dataset would give it.
 
 Scores are probabilities: the sigmoid of the outputs for ``MODEL.HEAD_ACT none`` (logits),
 the outputs themselves for ``sigmoid`` and ``softmax``.
@@ -110,19 +110,49 @@ class ActionPredictor:
             clip_length=num_frames_read,
         )
 
+    def boxes_for_clip(
+        self, boxes: torch.Tensor, *, frame_height: int, frame_width: int, clip: torch.Tensor
+    ) -> torch.Tensor:
+        """Express boxes of the full frame in the prepared clip as the dataset would see them.
+
+        The dataset's transform clips pixel boxes to the full frame, then scales them by the
+        long side's resize factor (PySlowFast's rule; the frame itself is scaled per axis).
+        Doing the same here and normalising by the prepared size makes the transform, whose
+        resize is then the identity, produce the dataset's boxes.
+
+        Args:
+            boxes: (n, 4) float normalised to the full frame.
+            frame_height, frame_width: size of the full frame.
+            clip: (T, 3, h, w) prepared frames.
+
+        Returns:
+            (n, 4) float32 boxes normalised to the prepared frames.
+        """
+        height, width = clip.shape[-2:]
+        full = torch.tensor([frame_width, frame_height] * 2, dtype=torch.float32)
+        pixels = T.clip_boxes(boxes.float() * full, height=frame_height, width=frame_width)
+        factor = height / frame_height if frame_width < frame_height else width / frame_width
+        return pixels * factor / torch.tensor([width, height] * 2, dtype=torch.float32)
+
     @torch.inference_mode()
-    def scores(self, clip: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    def scores(
+        self, clip: torch.Tensor, boxes: torch.Tensor, *, frame_height: int, frame_width: int
+    ) -> torch.Tensor:
         """Action probabilities of each box.
 
         Args:
             clip: (T, 3, h, w) uint8 prepared frames of the window.
-            boxes: (n, 4) float normalised x1, y1, x2, y2.
+            boxes: (n, 4) float x1, y1, x2, y2 normalised to the full frame.
+            frame_height, frame_width: size of the full frame.
 
         Returns:
             (n, K) float32 probabilities on the CPU.
         """
         if boxes.shape[0] == 0:
             return torch.zeros(0, 0)
+        boxes = self.boxes_for_clip(
+            boxes, frame_height=frame_height, frame_width=frame_width, clip=clip
+        )
         frames, pixel_boxes = self.transform(clip, boxes)
         inputs = pack_pathways(
             frames,
