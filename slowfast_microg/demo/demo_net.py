@@ -214,11 +214,11 @@ def run(args: argparse.Namespace) -> DemoResult:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the demo; 0 on success, 2 on bad input (the reason is logged)."""
+    """Run the demo; 0 on success, 2 on bad input or a missing extra (the reason is logged)."""
     setup_logging(None)
     try:
         run(parse_args(argv))
-    except (DemoError, ConfigError, DataError, CheckpointError) as error:
+    except (DemoError, ConfigError, DataError, CheckpointError, ImportError) as error:
         logger.error("%s", error)
         return 2
     return 0

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -99,7 +100,7 @@ def _cell_lines(
     return lines
 
 
-def _draw_frame(axes, clip: PanelClip) -> None:
+def _draw_frame(axes: Axes, clip: PanelClip) -> None:
     height, width = clip.frame.shape[:2]
     axes.imshow(clip.frame)
     axes.set_axis_off()

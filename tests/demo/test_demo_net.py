@@ -9,6 +9,7 @@ import math
 import os
 import socket
 import subprocess
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -218,3 +219,11 @@ def test_unavailable_yolo_weights_are_a_clear_error(blob_video, tmp_path, monkey
     assert "absent_weights.pt are not a local file" in caplog.text
     assert "cannot load YOLO weights 'absent_weights.pt'" in caplog.text
     assert not list(tmp_path.glob("*.pt"))
+
+
+def test_missing_ultralytics_says_how_to_install(blob_video, tmp_path, monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "ultralytics", None)
+    args = [*tiny_cfg_args(SLOWFAST_CFG, tmp_path), "--input", str(blob_video), "--device", "cpu"]
+    with caplog.at_level(logging.ERROR):
+        assert main([*args, "--detector", "yolo11n.yaml"]) == 2
+    assert "pip install -e '.[data_prep]'" in caplog.text
