@@ -1,6 +1,7 @@
-"""Command line of the action-detection demo (``tools/demo_net.py``), PySlowFast's demo without
-detectron2: YOLO person boxes, the action model on a sliding window, an annotated video and a
-per-box CSV.
+"""Command line of the action-detection demo (``tools/demo_net.py``).
+
+PySlowFast's demo without detectron2: YOLO person boxes, the action model on a sliding window,
+an annotated video and a per-box CSV.
 
 Example::
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -141,7 +141,7 @@ def choose_keys(gt: GroundTruth, keys: list[str] | None, *, count: int, gt_path:
     return chosen
 
 
-def frame_reader(cfg: CfgNode, *, split: str):
+def frame_reader(cfg: CfgNode, *, split: str) -> Callable[[str, int], np.ndarray]:
     """A function (clip, stamp) -> (H, W, 3) uint8 RGB key frame, from the split's frames."""
     files = split_files(cfg, split)
     frame_paths = read_frame_lists(files.frame_lists, config_key=files.frame_lists_key)
