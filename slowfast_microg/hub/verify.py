@@ -5,8 +5,9 @@ with the same readers in collect mode (``slowfast_microg.datasets.ava_io`` and
 ``frame_lists``) and reports all findings, grouped:
 
 - files: the label map, the frame lists, box files and ground truth each split reads exist;
-- label map: it parses and has MODEL.NUM_CLASSES classes (every class should have training
-  boxes: a warning otherwise);
+- label map: it parses and has MODEL.NUM_CLASSES classes, or its ids are outputs ``id - 1``
+  of a larger AVA model (zero-shot); every class should have training boxes (a warning
+  otherwise);
 - frame lists / annotation rows: every line parses (column counts, numbers, boxes in [0, 1],
   action ids in the label map);
 - consistency: every clip with boxes is in its split's frame lists, every stamp lies inside
@@ -53,11 +54,14 @@ def _label_map(cfg: CfgNode, report: Report) -> LabelMap | None:
         report.add("label map", str(error))
         return None
     report.count("classes", len(label_map.ids))
-    if len(label_map.ids) != cfg.MODEL.NUM_CLASSES:
+    outputs = cfg.MODEL.NUM_CLASSES
+    # An AVA model (output i = AVA id i + 1) may score a subset of AVA ids (zero-shot).
+    ava_model = outputs != len(label_map.ids) and all(1 <= i <= outputs for i in label_map.ids)
+    if len(label_map.ids) != outputs and not ava_model:
         report.add(
             "label map",
             f"{label_map.path} has {len(label_map.ids)} classes but MODEL.NUM_CLASSES is "
-            f"{cfg.MODEL.NUM_CLASSES}; use the label map the models were trained with or set "
+            f"{outputs}; use the label map the models were trained with or set "
             "MODEL.NUM_CLASSES.",
         )
     return label_map

@@ -143,3 +143,12 @@ def test_report_limit(layout, limit):
     text = verify_layout(layout, cfg=hub_layout.small_cfg(), layout="frames").format(limit=limit)
     assert text.count("frame folder") == (1 if limit else 3)
     assert ("... and 2 more (--limit 0 lists all)" in text) == bool(limit)
+
+
+def test_an_ava_model_may_score_a_subset_of_its_ids(layout):
+    cfg = hub_layout.small_cfg()
+    cfg.MODEL.NUM_CLASSES = 80
+    assert verify_layout(layout, cfg=cfg, layout="frames").ok
+    cfg.MODEL.NUM_CLASSES = 60  # id 79 has no output
+    (error,) = verify_layout(layout, cfg=cfg, layout="frames").errors
+    assert "has 3 classes but MODEL.NUM_CLASSES is 60" in error.message
