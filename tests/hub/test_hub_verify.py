@@ -50,8 +50,7 @@ def test_broken_layout_lists_every_problem(layout):
     rows = messages["annotation rows"]
     assert any(f"{train_csv}:2: x2 (column 5) is '0.6x'" in m for m in rows)
     assert any(f"{train_csv}:6: 6 columns, expected 7 or 8" in m for m in rows)
-    # Every row using id 79 is named, in every file (2 in train, 1 test gt, 1 test predicted
-    # rows carry no action id).
+    # Every row using id 79 is named (the two train rows; the other splits do not use it).
     unknown = [m for m in rows if "action id 79 is not in the label map" in m]
     assert len(unknown) == 2
     assert any(
