@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from slowfast_microg.hub.presets import FetchRequest
-from slowfast_microg.hub.runs import find_run
+from slowfast_microg.hub.runs import AUTHORS_RUNS, find_run
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,6 @@ def checkpoint_status(local_dir: str | Path, models: tuple[str, ...]) -> list[st
     Returns:
         One message per run that lacks its checkpoint (empty when all are there).
     """
-    from slowfast_microg.hub.runs import AUTHORS_RUNS
-
     runs = [find_run(name) for name in models] if models else list(AUTHORS_RUNS)
     local_dir = Path(local_dir)
     problems = []

@@ -90,7 +90,8 @@ def read_paper_results(path: str | Path) -> dict[str, dict[str, Any]]:
         return yaml.safe_load(handle)
 
 
-def _weights(config: str, cfg: CfgNode, run: AuthorsRun | None) -> str | None:
+def _weights(cfg: CfgNode, run: AuthorsRun | None) -> str | None:
+    """The weights a row's evaluation tests (see ``ZooEntry.weights``)."""
     if run is not None:
         return run.checkpoint or f"{run.folder}/"
     if not cfg.TRAIN.ENABLE and cfg.TEST.CHECKPOINT_FILE_PATH:
@@ -118,7 +119,7 @@ def build_entries(
         cfg = load_config(Path(configs_dir) / config)
         name = name_from_config(cfg)
         run = runs.get(config)
-        weights = _weights(config, cfg, run)
+        weights = _weights(cfg, run)
         entries.append(
             ZooEntry(
                 section=section,

@@ -8,8 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from slowfast_microg.zoo.catalog import build_entries, read_paper_results
-from slowfast_microg.zoo.complexity import ComplexityCache, complexity_key, measure
+from slowfast_microg.zoo.catalog import ZooEntry, build_entries, read_paper_results
+from slowfast_microg.zoo.complexity import (
+    Complexity,
+    ComplexityCache,
+    complexity_key,
+    measure,
+)
 from slowfast_microg.zoo.cross_domain import FORMATS, format_cross_domain_table
 from slowfast_microg.zoo.render import read_results, render_model_zoo
 
@@ -51,7 +56,10 @@ def zoo_parser(repo_root: Path) -> argparse.ArgumentParser:
     return parser
 
 
-def _figures(entries, cache: ComplexityCache, *, recompute: bool, missing: bool):
+def _figures(
+    entries: list[ZooEntry], cache: ComplexityCache, *, recompute: bool, missing: bool
+) -> tuple[dict[str, Complexity], set[str], list[str]]:
+    """(config -> figures, cache keys in use, configs without figures)."""
     figures, keys, stale = {}, set(), []
     for entry in entries:
         key = complexity_key(entry.cfg)
