@@ -217,6 +217,29 @@ _C.MICROG.SHUFFLE_TRAIN_LABELS = False
 _C.MICROG.GENERATE_SAMPLE = False
 
 # ---------------------------------------------------------------------------------------------
+# JHMDB-21 (TEST.DATASET jhmdb: the cross-domain zero-shot test, docs/jhmdb.md)
+# ---------------------------------------------------------------------------------------------
+_C.JHMDB = CfgNode()
+# Frames of the release, FRAME_DIR/<action>/<video>/%05d.png (relative to DATA.PATH_TO_DATA_DIR).
+_C.JHMDB.FRAME_DIR = "Rename_Images"
+# Split files <action>_test_split<N>.txt, lines "<video>.avi 1" (train) or "... 2" (test).
+_C.JHMDB.SPLIT_DIR = "splits"
+# Puppet masks MASK_DIR/<action>/<video>/puppet_mask.mat (part_mask, H x W x frames).
+_C.JHMDB.MASK_DIR = "puppet_mask"
+# Joint positions JOINT_DIR/<action>/<video>/joint_positions.mat (pos_img, 2 x 15 x frames).
+_C.JHMDB.JOINT_DIR = "joint_positions"
+# Official split number (1, 2 or 3); the paper tests on split 1.
+_C.JHMDB.SPLIT = 1
+# Person boxes from "mask" (bounding box of the puppet mask) or "joints" (joints plus margin).
+_C.JHMDB.BOX_SOURCE = "mask"
+# With BOX_SOURCE joints: margin on each side, as a fraction of the joints' box width/height.
+_C.JHMDB.JOINT_MARGIN = 0.1
+# Score every FRAME_STRIDE-th frame of a video, from its first frame (1: every frame).
+_C.JHMDB.FRAME_STRIDE = 1
+# CSV "jhmdb_class,ava_id,ava_name" of the scored classes; empty: the packaged AVA overlap.
+_C.JHMDB.CLASS_MAP_FILE = ""
+
+# ---------------------------------------------------------------------------------------------
 # Batch normalisation
 # ---------------------------------------------------------------------------------------------
 _C.BN = CfgNode()

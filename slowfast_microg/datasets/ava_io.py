@@ -168,7 +168,12 @@ def _parse_box_row(
 
 
 def read_box_csv(
-    path: str | Path, *, kind: str, label_map: LabelMap, config_key: str
+    path: str | Path,
+    *,
+    kind: str,
+    label_map: LabelMap,
+    config_key: str,
+    errors: list[DataError] | None = None,
 ) -> list[BoxRow]:
     """Read an AVA box CSV.
 
@@ -178,29 +183,42 @@ def read_box_csv(
             the action id may be empty).
         label_map: the classes; an action id outside it is an error.
         config_key: the config key naming the file (used in the missing-file error).
+        errors: collect mode: when a list is given, each malformed row (and an empty file) is
+            appended to it and reading goes on with the next row instead of raising.
 
     Returns:
-        The rows in file order (blank lines skipped).
+        The rows in file order (blank and, in collect mode, malformed lines skipped).
 
     Raises:
-        DataError: missing or empty file, or any malformed row (file:line, column, value).
+        DataError: missing file; without ``errors``, an empty file or any malformed row
+            (file:line, column, value).
     """
     if kind not in BOX_KINDS:
         raise ValueError(f"kind must be one of {BOX_KINDS}, got {kind!r}")
     path = require_file(Path(path), config_key=config_key)
     rows = []
+    lines = 0
     with path.open(encoding="utf-8") as handle:
         for lineno, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
+            lines += 1
             hint = " The file must have no header row." if lineno == 1 else ""
             cols = [col.strip() for col in line.rstrip("\r\n").split(",")]
-            rows.append(
-                _parse_box_row(
+            try:
+                row = _parse_box_row(
                     cols, kind=kind, label_map=label_map, where=at(path, lineno), hint=hint
                 )
-            )
-    if not rows:
-        raise DataError(f"{path}: the file is empty; {config_key} must name a CSV with box rows.")
+            except DataError as error:
+                if errors is None:
+                    raise
+                errors.append(error)
+                continue
+            rows.append(row)
+    if not lines:
+        error = DataError(f"{path}: the file is empty; {config_key} must name a CSV with box rows.")
+        if errors is None:
+            raise error
+        errors.append(error)
     logger.info("Read %d box rows from %s", len(rows), path)
     return rows
