@@ -60,7 +60,7 @@ setup(
     packages=find_packages(
         include=["slowfast_microg", "slowfast_microg.*", "data_prep", "data_prep.*"]
     ),
-    package_data={"slowfast_microg": ["model_zoo/configs/**/*.yaml"]},
+    package_data={"slowfast_microg": ["datasets/*.csv"]},
     install_requires=CORE,
     extras_require=EXTRAS,
     entry_points={

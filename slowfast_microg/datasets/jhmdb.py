@@ -23,7 +23,6 @@ import torch
 from fvcore.common.config import CfgNode
 from torch.utils.data import Dataset
 
-from slowfast_microg.config.loader import ConfigError
 from slowfast_microg.config.validate import num_pathways
 from slowfast_microg.datasets.detection_transform import DetectionTransform, pack_pathways
 from slowfast_microg.datasets.errors import DataError
@@ -39,18 +38,9 @@ from slowfast_microg.datasets.jhmdb_index import (
 from slowfast_microg.datasets.paths import SPLITS, data_path
 from slowfast_microg.datasets.registry import DATASET_REGISTRY
 from slowfast_microg.datasets.sampling import ClipSampler
+from slowfast_microg.utils.label_space import check_output_space
 
 logger = logging.getLogger(__name__)
-
-
-def _check_num_classes(cfg: CfgNode, class_ids: list[int], source: str) -> None:
-    """One output per class, or an AVA model whose output ``id - 1`` scores each id."""
-    outputs = cfg.MODEL.NUM_CLASSES
-    if outputs != len(class_ids) and not all(1 <= cid <= outputs for cid in class_ids):
-        raise ConfigError(
-            f"MODEL.NUM_CLASSES is {outputs}, but the JHMDB class map {source} scores AVA ids "
-            f"{class_ids}: use a model with {len(class_ids)} outputs or an AVA model (80)."
-        )
 
 
 @DATASET_REGISTRY.register_as("jhmdb")
@@ -82,7 +72,12 @@ class Jhmdb(Dataset):
         self.split = split
         class_map = read_class_map(cfg.JHMDB.CLASS_MAP_FILE or None)
         self.class_ids = class_map.class_ids
-        _check_num_classes(cfg, self.class_ids, class_map.path)
+        check_output_space(
+            num_model_classes=cfg.MODEL.NUM_CLASSES,
+            class_ids=self.class_ids,
+            split=split,
+            source=class_map.path,
+        )
         folders = ReleaseFolders(
             frames=data_path(cfg, cfg.JHMDB.FRAME_DIR),
             splits=data_path(cfg, cfg.JHMDB.SPLIT_DIR),

@@ -38,6 +38,7 @@ from slowfast_microg.datasets.keyframes import Keyframe, group_keyframes, shuffl
 from slowfast_microg.datasets.paths import SplitFiles, split_files
 from slowfast_microg.datasets.registry import DATASET_REGISTRY
 from slowfast_microg.datasets.sampling import ClipSampler
+from slowfast_microg.utils.label_space import check_output_space
 
 logger = logging.getLogger(__name__)
 
@@ -128,11 +129,12 @@ class MicroG(Dataset):
         self.split = split
         files = split_files(cfg, split)
         label_map = read_label_map(files.label_map, config_key="AVA.LABEL_MAP_FILE")
-        if cfg.MODEL.NUM_CLASSES != len(label_map.ids):
-            raise ConfigError(
-                f"MODEL.NUM_CLASSES is {cfg.MODEL.NUM_CLASSES} but the label map "
-                f"{label_map.path} has {len(label_map.ids)} classes; set them equal."
-            )
+        check_output_space(
+            num_model_classes=cfg.MODEL.NUM_CLASSES,
+            class_ids=label_map.ids,
+            split=split,
+            source=label_map.path,
+        )
         frame_paths = read_frame_lists(files.frame_lists, config_key=files.frame_lists_key)
         rows = [
             row

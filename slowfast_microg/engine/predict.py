@@ -13,6 +13,7 @@ from torch import nn
 from slowfast_microg.engine.data import SplitLoader
 from slowfast_microg.engine.monitor import progress_bar
 from slowfast_microg.utils import distributed as du
+from slowfast_microg.utils.label_space import label_map_columns
 
 logger = logging.getLogger(__name__)
 
@@ -61,22 +62,15 @@ def select_label_map_outputs(
         raise ValueError(
             f"Scores have {scores.shape[1]} columns but MODEL.NUM_CLASSES is {num_model_classes}."
         )
-    if num_model_classes == len(class_ids):
+    columns = label_map_columns(num_model_classes=num_model_classes, class_ids=class_ids)
+    if columns is None:
         return scores
-    outside = [cid for cid in class_ids if not 1 <= cid <= num_model_classes]
-    if outside:
-        raise ValueError(
-            f"MODEL.NUM_CLASSES is {num_model_classes} but the label map has {len(class_ids)} "
-            f"classes, and ids {outside} have no output i = id - 1 in the model. Set "
-            "MODEL.NUM_CLASSES to the label map's size, or test an AVA-trained model whose "
-            "output i is AVA id i + 1."
-        )
     logger.info(
         "Zero-shot scoring: selecting %d of the model's %d outputs (AVA id = output + 1).",
         len(class_ids),
         num_model_classes,
     )
-    return scores[:, [cid - 1 for cid in class_ids]]
+    return scores[:, columns]
 
 
 def _batch_rows(batch: dict, scores: torch.Tensor) -> dict[str, np.ndarray]:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from dataset_fakes import tiny_frames, write_tiny_dataset
 
+from slowfast_microg.config import ConfigError
 from slowfast_microg.datasets import DATASET_REGISTRY, MicroG, build_dataset
 from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
 
@@ -20,7 +21,7 @@ def test_registry_names():
     assert DATASET_REGISTRY.get("microg") is MicroG
     assert DATASET_REGISTRY.get("AVA") is MicroG
     assert DATASET_REGISTRY.get("MicroG") is MicroG
-    with pytest.raises(KeyError, match=r"'kinetics'.*Registered: ava, microg"):
+    with pytest.raises(KeyError, match=r"'kinetics'.*Registered: ava, jhmdb, microg"):
         DATASET_REGISTRY.get("kinetics")
 
 
@@ -102,6 +103,15 @@ def test_shuffled_training_labels_are_a_permutation(sample_dir, cfg_for):
     test_cfg = cfg_for(sample_dir, MICROG__SHUFFLE_TRAIN_LABELS=True)
     test = build_dataset("microg", test_cfg, "val")
     assert test.keyframe(0)[1].labels.sum() == 0
+
+
+def test_zero_shot_ava_model_on_microg_splits(sample_dir, cfg_for):
+    ava = cfg_for(sample_dir, MODEL__NUM_CLASSES=80)
+    assert build_dataset("microg", ava, "test").num_classes == 50
+    with pytest.raises(ConfigError, match="MODEL.NUM_CLASSES is 80 .* training needs them equal"):
+        build_dataset("microg", ava, "train")
+    with pytest.raises(ConfigError, match=r"ids \[79, 80\] have no output"):
+        build_dataset("microg", cfg_for(sample_dir, MODEL__NUM_CLASSES=78), "test")
 
 
 def test_groundtruth_files(sample_dir, cfg_for):

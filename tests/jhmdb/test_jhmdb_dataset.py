@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from slowfast_microg.config import ConfigError
 from slowfast_microg.datasets import DATASET_REGISTRY, build_dataset, collate_detection
 from slowfast_microg.datasets.jhmdb_classes import JHMDB_CLASSES, read_class_map
 from slowfast_microg.evaluation import read_gt_csv, read_label_map
@@ -120,7 +121,10 @@ def test_written_groundtruth_and_label_map(make_cfg, tmp_path):
 
 
 def test_train_val_split_and_stride(make_cfg, tmp_path):
-    train = build_dataset("jhmdb", make_cfg(), "train")
+    # Training needs one output per scored class (12); the zero-shot 80-class model cannot.
+    with pytest.raises(ConfigError, match="training needs them equal"):
+        build_dataset("jhmdb", make_cfg(), "train")
+    train = build_dataset("jhmdb", make_cfg(MODEL__NUM_CLASSES=12), "train")
     assert train.video_names == [v.name for v in _videos(subset=1)]
     assert train.groundtruth_file is None
     assert not (tmp_path / "ava_format" / "ava_test_gt.csv").exists()

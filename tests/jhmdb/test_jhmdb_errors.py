@@ -129,7 +129,10 @@ def test_a_custom_class_map_and_model_size(tmp_path, broken):
     path.write_text("jhmdb_class,ava_id,ava_name\nrun,10,run/jog\nwalk,14,walk\n")
     dataset = _build(cfg(JHMDB__CLASS_MAP_FILE=str(path), MODEL__NUM_CLASSES=2))
     assert dataset.class_ids == [10, 14] and len(dataset.video_names) == 2
-    with pytest.raises(ConfigError, match=r"MODEL.NUM_CLASSES is 5, but the JHMDB class map"):
+    with pytest.raises(
+        ConfigError,
+        match=r"jhmdb_ava_classes.csv: MODEL.NUM_CLASSES is 5 but the label map has 12 classes",
+    ):
         _build(cfg(MODEL__NUM_CLASSES=5))
 
 

@@ -14,36 +14,11 @@ from typing import Any
 import torch
 from torch import nn
 
+from slowfast_microg.utils.label_space import select_class_columns
+
+__all__ = ["SelectClasses", "select_class_columns"]
+
 logger = logging.getLogger(__name__)
-
-
-def select_class_columns(source_ids: Sequence[int], target_ids: Sequence[int]) -> list[int]:
-    """Output columns of a ``source_ids`` model that give the ``target_ids`` classes.
-
-    Args:
-        source_ids: label ids of the model's classes (e.g. the 80 AVA ids 1..80); column i
-            is the i-th smallest.
-        target_ids: label ids to score (e.g. the 50 MicroG-4M ids); output column j is the j-th
-            smallest.
-
-    Returns:
-        Column indices into the model output, one per target id in ascending id order.
-
-    Raises:
-        ValueError: duplicate ids, or target ids the source model does not have.
-    """
-    source = sorted(int(i) for i in source_ids)
-    target = sorted(int(i) for i in target_ids)
-    for name, ids in (("source_ids", source), ("target_ids", target)):
-        if len(set(ids)) != len(ids):
-            raise ValueError(f"{name} contains duplicate ids.")
-    column = {label: index for index, label in enumerate(source)}
-    absent = [label for label in target if label not in column]
-    if absent:
-        raise ValueError(
-            f"{len(absent)} target id(s) are not classes of the source model: {absent[:10]}."
-        )
-    return [column[label] for label in target]
 
 
 class SelectClasses(nn.Module):
