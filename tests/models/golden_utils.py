@@ -11,6 +11,7 @@ from torch import nn
 
 from slowfast_microg.config import assert_and_infer_cfg, get_cfg, merge_from_file
 from slowfast_microg.models import build_model
+from slowfast_microg.models.checkpoint import load_checkpoint
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 GOLDENS = FIXTURES / "goldens"
@@ -47,9 +48,9 @@ PAPER_PARAMS = {
 
 
 def load_checkpoint_weights(model: nn.Module, path: Path) -> None:
-    """Load a PySlowFast checkpoint's ``model_state`` into ``model`` with strict key matching."""
-    state = torch.load(path, map_location="cpu", weights_only=True)["model_state"]
-    model.load_state_dict(state, strict=True)
+    """Load a golden checkpoint through the project's loader; every tensor must load."""
+    report = load_checkpoint(path, model, checkpoint_type="pytorch")
+    assert not (report.missing or report.skipped or report.unexpected), report.summary()
 
 
 def golden_config(name: str) -> CfgNode:

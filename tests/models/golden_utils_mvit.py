@@ -9,6 +9,7 @@ import torch
 
 from slowfast_microg.config import assert_and_infer_cfg, get_cfg, merge_from_file
 from slowfast_microg.models import build_model
+from slowfast_microg.models.checkpoint import load_checkpoint
 
 GOLDENS = Path(__file__).resolve().parents[1] / "fixtures" / "goldens"
 MVIT_GOLDENS = ("MVIT_B_16x4", "MVITv2_S_16x4")
@@ -35,8 +36,8 @@ def golden_cfg(name: str, *, opts: dict | None = None):
 def load_golden_model(name: str, *, opts: dict | None = None) -> torch.nn.Module:
     """Build golden ``name`` from its config and load ``checkpoint.pyth`` strictly (eval mode)."""
     model = build_model(golden_cfg(name, opts=opts))
-    state = torch.load(GOLDENS / name / "checkpoint.pyth", map_location="cpu", weights_only=True)
-    model.load_state_dict(state["model_state"], strict=True)
+    report = load_checkpoint(GOLDENS / name / "checkpoint.pyth", model, checkpoint_type="pytorch")
+    assert not (report.missing or report.skipped or report.unexpected), report.summary()
     return model.eval()
 
 
