@@ -144,3 +144,35 @@ def test_report_split_and_resume(built):
     assert grouped["sources_in_several_splits"] == 0
     split_lines = (ds / "prep" / "split.csv").read_text().splitlines()
     assert split_lines[0] == "video_id,source,split" and len(split_lines) == 9
+
+
+def test_the_produced_folder_trains_with_the_core(built, tmp_path):
+    """The to_ava output is the training core's input: 2 iterations of train, then val/test."""
+    from pathlib import Path
+
+    from slowfast_microg.engine.launch import main
+    from slowfast_microg.engine.stats import read_json_stats
+
+    _, ds, _, _ = built
+    config = Path(__file__).resolve().parents[2] / "configs" / "MicroG" / "SLOWFAST_8x8.yaml"
+    train_clips = {r[0] for r in read_rows(ds / "annotations" / "ava_train.csv")}
+    assert len(train_clips) >= 4  # batch 2, drop_last: at least 2 iterations
+    num_classes = len(read_pbtxt(ds / "annotations" / "label_map.pbtxt"))
+    argv = [
+        "--cfg", str(config), "TRAIN.DATASET", "microg", "TEST.DATASET", "microg",
+        "DATA.PATH_TO_DATA_DIR", str(ds), "OUTPUT_DIR", str(tmp_path / "run"), "NUM_GPUS", "0",
+        "RESNET.WIDTH_PER_GROUP", "8", "TRAIN.BATCH_SIZE", "2", "TEST.BATCH_SIZE", "2",
+        "SOLVER.MAX_EPOCH", "1", "TRAIN.EVAL_PERIOD", "1", "TRAIN.CHECKPOINT_FILE_PATH", "",
+        "MODEL.NUM_CLASSES", str(num_classes), "DATA.TRAIN_JITTER_SCALES", "[32, 40]",
+        "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32",
+        "DATA_LOADER.NUM_WORKERS", "0", "PROGRESS_BAR", "False",
+        # 8 clips leave int(0.1 * 8) = 0 for val: validate on the test split instead.
+        "MICROG.VAL_LISTS", "['test.csv']", "MICROG.VAL_GROUNDTRUTH_FILE", "ava_test_gt.csv",
+        "MICROG.VAL_PREDICT_BOX_LISTS", "['ava_test_predicted_boxes.csv']",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    stats = read_json_stats(tmp_path / "run" / "json_stats.log")
+    assert [line["_type"] for line in stats] == ["train_epoch", "val_epoch", "test_epoch"]
+    test_boxes = {tuple(r[:6]) for r in read_rows(ds / "annotations" / "ava_test.csv")}
+    detections = read_rows(tmp_path / "run" / "detections_test.csv")
+    assert len(detections) == num_classes * len(test_boxes)
