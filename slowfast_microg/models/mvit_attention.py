@@ -7,6 +7,7 @@ import math
 from collections.abc import Callable, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from slowfast_microg.models.mvit_positions import relative_position_bias
@@ -266,10 +267,14 @@ class MultiScaleAttention(nn.Module):
             k = self._split_heads(self._merge_heads(k), self.k)
             v = self._split_heads(self._merge_heads(v), self.v)
 
-        attn = (q * self.scale) @ k.transpose(-2, -1)
         rel_h = getattr(self, "rel_pos_h", None)
         rel_t = getattr(self, "rel_pos_t", None)
-        if rel_h is not None or rel_t is not None:
+        if rel_h is None and rel_t is None:
+            # One fused kernel (flash / memory-efficient attention where available): the
+            # (L_q, L_kv) attention matrix is neither materialised nor saved for backward.
+            out = F.scaled_dot_product_attention(q, k, v, scale=self.scale)
+        else:
+            attn = (q * self.scale) @ k.transpose(-2, -1)
             start = 1 if self.has_cls_embed else 0
             bias = relative_position_bias(
                 q[:, :, start:],
@@ -280,8 +285,7 @@ class MultiScaleAttention(nn.Module):
                 rel_pos_t=rel_t,
             )
             attn[:, :, start:, start:] += bias
-        attn = attn.softmax(dim=-1)
-        out = attn @ v
+            out = attn.softmax(dim=-1) @ v
         if self.residual_pooling:
             if self.has_cls_embed:
                 out = torch.cat((out[:, :, :1], out[:, :, 1:] + q[:, :, 1:]), dim=2)

@@ -173,3 +173,24 @@ def test_settings_from_cfg():
     cfg.TRAIN.AMP_DTYPE = "fp8"
     with pytest.raises(ConfigError, match="TRAIN.AMP_DTYPE"):
         AccelerationSettings.from_cfg(cfg, device="cuda")
+
+
+def test_fused_attention_flops_equal_the_unfused_count():
+    """The fvcore handle for scaled_dot_product_attention counts its two matrix products."""
+    from fvcore.nn import FlopCountAnalysis
+
+    from slowfast_microg.models.complexity import attention_flops
+
+    class Fused(torch.nn.Module):
+        def forward(self, q, k, v):
+            return torch.nn.functional.scaled_dot_product_attention(q, k, v)
+
+    class Unfused(torch.nn.Module):
+        def forward(self, q, k, v):
+            return (q @ k.transpose(-2, -1)).softmax(dim=-1) @ v
+
+    q, k, v = torch.randn(2, 3, 40, 8), torch.randn(2, 3, 10, 8), torch.randn(2, 3, 10, 6)
+    fused = FlopCountAnalysis(Fused(), (q, k, v))
+    fused.set_op_handle("aten::scaled_dot_product_attention", attention_flops)
+    unfused = FlopCountAnalysis(Unfused(), (q, k, v)).total()
+    assert fused.total() == unfused == 2 * 3 * 40 * 10 * (8 + 6)
