@@ -29,7 +29,7 @@ from typing import Any
 import model_measure as mm
 import torch
 from device_peaks import achieved_tflops, fraction_of_peak
-from model_inputs import TABLE1_ROWS, load_row, make_batch, per_gpu_batch
+from model_inputs import TABLE1_ROWS, code_version, load_row, make_batch, per_gpu_batch
 
 from slowfast_microg.models import build_model
 from slowfast_microg.models.acceleration import prepare_model, to_channels_last
@@ -237,6 +237,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     return {
         "settings": {
+            "code": code_version(),
             "device": str(device),
             "gpu": gpu_note,
             "modes": modes,

@@ -25,7 +25,7 @@ from typing import Any
 import model_measure as mm
 import torch
 from bench_models import resolve_device
-from model_inputs import load_row, make_batch
+from model_inputs import code_version, load_row, make_batch
 from ptv_builders import PTV_ROWS, Pair, as_ours, build_pairs, call_theirs
 
 from slowfast_microg.models import build_model
@@ -164,6 +164,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     return {
         "settings": {
+            "code": code_version(),
             "device": str(device),
             "gpu": gpu_note,
             "pytorchvideo": pytorchvideo.__version__,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import torch
@@ -90,3 +91,22 @@ def make_batch(
     index = torch.arange(batch).repeat_interleave(boxes_per_clip).float()
     boxes = torch.cat([index[:, None], corner, corner + size], dim=1)
     return [c.to(device) for c in clips], boxes.to(device)
+
+
+def code_version() -> str:
+    """The checked-out commit (with "+changes" for uncommitted edits), or "unknown"."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+    except OSError:
+        return "unknown"
+    if commit.returncode != 0:
+        return "unknown"
+    return commit.stdout.strip() + ("+changes" if dirty.stdout.strip() else "")
