@@ -194,3 +194,30 @@ def test_fused_attention_flops_equal_the_unfused_count():
     fused.set_op_handle("aten::scaled_dot_product_attention", attention_flops)
     unfused = FlopCountAnalysis(Unfused(), (q, k, v)).total()
     assert fused.total() == unfused == 2 * 3 * 40 * 10 * (8 + 6)
+
+
+@pytest.mark.parametrize(("row", "pool_runs"), [("SLOW_8x8.yaml", False), ("C2D_8x8.yaml", True)])
+def test_identity_pool_after_res2_is_skipped(row, pool_runs):
+    from tiny_models import clip_inputs, tiny_config, tiny_model
+
+    model = tiny_model(row).eval()
+    calls = []
+    model.pathway0_pool.register_forward_hook(lambda *_: calls.append(1))
+    inputs = clip_inputs(tiny_config(row))
+    with torch.no_grad():
+        model(inputs, torch.tensor([[0.0, 0.0, 0.0, 64.0, 64.0]]))
+    assert bool(calls) == pool_runs
+    assert "pathway0_pool" in dict(model.named_children())  # kept, as in PySlowFast
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_attend_matches_the_attention_formula(dtype):
+    from slowfast_microg.models.mvit_attention import attend
+
+    generator = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(2, 3, n, 8, generator=generator) for n in (50, 13, 13))
+    expected = ((q * 0.3) @ k.transpose(-2, -1)).softmax(dim=-1) @ v
+    out = attend(q.to(dtype), k.to(dtype), v.to(dtype), scale=0.3)
+    assert out.dtype == dtype
+    tolerance = 1e-5 if dtype == torch.float32 else 2e-2
+    assert (out.float() - expected).abs().max().item() <= tolerance
