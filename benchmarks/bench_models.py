@@ -223,6 +223,7 @@ def resolve_device(name: str) -> tuple[torch.device, str]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the suite; returns the figures written to the result JSON."""
+    code = code_version()  # before the run: the code that is measured
     if args.threads:
         torch.set_num_threads(args.threads)
     device, gpu_note = resolve_device(args.device)
@@ -239,7 +240,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     return {
         "settings": {
-            "code": code_version(),
+            "code": code,
             "device": str(device),
             "gpu": gpu_note,
             "modes": modes,

@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         import pytorchvideo.models  # noqa: F401
     except ImportError as err:
         raise SystemExit(f"{INSTALL_HINT} ({err})") from err
+    code = code_version()  # before the run: the code that is measured
     if args.threads:
         torch.set_num_threads(args.threads)
     device, gpu_note = resolve_device(args.device)
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     return {
         "settings": {
-            "code": code_version(),
+            "code": code,
             "device": str(device),
             "gpu": gpu_note,
             "pytorchvideo": pytorchvideo.__version__,

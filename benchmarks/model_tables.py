@@ -20,8 +20,14 @@ def _mib(value: float | None) -> str:
     return "–" if value is None else f"{value / 2**20:.0f}"
 
 
+def _basis(figures: dict[str, Any]) -> str:
+    """Timing basis of a run: CPU time on a CPU (robust to other jobs), wall time on a GPU."""
+    return "cpu" if figures["settings"]["device"] == "cpu" else "wall"
+
+
 def models_tables(figures: dict[str, Any]) -> list[str]:
     """One line per row and mode: clips/s, speed-up over fp32, memory, TFLOP/s."""
+    basis = _basis(figures)
     lines = [
         "| config | mode | fwd clips/s | fwd_bwd clips/s | fwd x fp32 | fwd_bwd x fp32 "
         "| fwd MiB/clip | train MiB/added clip | fwd_bwd TFLOP/s | fits 80 GB at paper batch |",
@@ -36,14 +42,20 @@ def models_tables(figures: dict[str, Any]) -> list[str]:
             speed = entry["speedup_vs_fp32"].get(mode, {})
             fit = train.get("memory_fit", {})
             fits = fit.get("fits_80GB")
+            train_rate = train.get("timing", {}).get(f"clips_per_s_{basis}")
+            tflops = (
+                None
+                if train_rate is None
+                else 2 * 3 * entry["gflops_per_clip"]["fwd_bwd"] * train_rate / 1e3
+            )
             lines.append(
                 f"| {row} | {mode} "
-                f"| {_fmt(fwd.get('timing', {}).get('clips_per_s_wall'))} "
-                f"| {_fmt(train.get('timing', {}).get('clips_per_s_wall'))} "
-                f"| {_fmt(speed.get('fwd_wall'))} | {_fmt(speed.get('fwd_bwd_wall'))} "
+                f"| {_fmt(fwd.get('timing', {}).get(f'clips_per_s_{basis}'))} "
+                f"| {_fmt(train_rate)} "
+                f"| {_fmt(speed.get(f'fwd_{basis}'))} | {_fmt(speed.get(f'fwd_bwd_{basis}'))} "
                 f"| {_mib(fwd.get('memory', {}).get('per_clip_bytes'))} "
                 f"| {_mib(train.get('memory', {}).get('per_added_clip_bytes'))} "
-                f"| {_fmt(train.get('achieved_tflops_wall'), 3)} "
+                f"| {_fmt(tflops, 3)} "
                 f"| {'–' if fits is None else ('yes' if fits else 'no')}"
                 f" ({fit.get('clips_per_gpu', '–')} clips) |"
             )
@@ -81,8 +93,12 @@ def main(argv: list[str]) -> int:
             f"<!-- {Path(name).name}: torch {machine.get('torch')}, {machine.get('cpu_count')} "
             f"CPUs, load {' '.join(machine.get('loadavg', []))} -->"
         )
-        render = models_tables if payload["suite"] == "models" else pytorchvideo_tables
-        print("\n".join(render(payload["figures"])))
+        figures = payload["figures"]
+        if payload["suite"] == "models":
+            print(f"<!-- rates from median {_basis(figures)} time -->")
+            print("\n".join(models_tables(figures)))
+        else:
+            print("\n".join(pytorchvideo_tables(figures)))
     return 0
 
 
