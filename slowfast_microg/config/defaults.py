@@ -78,6 +78,13 @@ _C.TRAIN.CHECKPOINT_CLEAR_NAME_PATTERN = []
 _C.TRAIN.CHECKPOINT_IN_INIT = False
 # Use automatic mixed precision on GPU (ignored on CPU).
 _C.TRAIN.MIXED_PRECISION = False
+# Autocast dtype when MIXED_PRECISION is on: "auto" (bfloat16 where supported, else float16),
+# "bfloat16", "float16" or "float32" (slowfast_microg.models.acceleration).
+_C.TRAIN.AMP_DTYPE = "auto"
+# Keep Conv3d weights and input clips in torch.channels_last_3d memory format.
+_C.TRAIN.CHANNELS_LAST = False
+# Wrap the model with torch.compile (opt-in; the first step of each input shape compiles).
+_C.TRAIN.COMPILE = False
 # Stop when the loss exceeds this factor times its running mean (0 disables the check).
 _C.TRAIN.KILL_LOSS_EXPLOSION_FACTOR = 0.0
 # Training clips that may fail to decode (each is logged and skipped) before the run stops

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 
 import torch
 from fvcore.common.config import CfgNode
 from fvcore.nn import FlopCountAnalysis
+from fvcore.nn.jit_handles import get_shape
 from torch import nn
 
 from slowfast_microg.models.registry import MODEL_REGISTRY
@@ -43,12 +45,24 @@ def analysis_inputs(cfg: CfgNode, *, num_boxes: int = 1) -> tuple[list[torch.Ten
     return inputs, box.repeat(num_boxes, 1)
 
 
+def attention_flops(inputs: list, outputs: list) -> int:
+    """Multiply-adds of ``aten::scaled_dot_product_attention``: q @ k^T and weights @ v.
+
+    Counted like fvcore's matmul handle would count the two products of the unfused form.
+    """
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    *batch, lq, dim = q
+    lk, dim_v = k[-2], v[-1]
+    return int(math.prod(batch) * lq * lk * (dim + dim_v))
+
+
 def model_flops(cfg: CfgNode, *, model: nn.Module | None = None) -> float:
     """GFLOPs of one test clip with one box, counted by ``fvcore.nn.FlopCountAnalysis``.
 
     fvcore counts one multiply-add as one FLOP (PySlowFast's convention for its model zoo).
     Operators fvcore has no formula for (element-wise adds, pooling, RoIAlign) add nothing;
-    they are a negligible share of these networks.
+    they are a negligible share of these networks. Fused attention
+    (``scaled_dot_product_attention``) counts its two matrix products.
 
     Args:
         cfg: the model config; the input is DATA.NUM_FRAMES frames of DATA.TEST_CROP_SIZE
@@ -67,6 +81,7 @@ def model_flops(cfg: CfgNode, *, model: nn.Module | None = None) -> float:
         device = next(model.parameters()).device
         inputs = [x.to(device) for x in inputs]
         analysis = FlopCountAnalysis(model, (inputs, bboxes.to(device)))
+        analysis.set_op_handle("aten::scaled_dot_product_attention", attention_flops)
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         with torch.no_grad():

@@ -77,6 +77,9 @@ class VideoResNet(nn.Module):
                 for p, size in enumerate(spec.pool1):
                     pool = nn.MaxPool3d(kernel_size=tuple(size), stride=tuple(size))
                     self.add_module(f"pathway{p}_pool", pool)
+                # A 1x1x1 pool (Slow, SlowFast) is the identity: kept as a module, as in
+                # PySlowFast, but not run (it would copy the res2 output and its gradient).
+                self._pool_active = [any(s != 1 for s in size) for size in spec.pool1]
         resolution = cfg.DETECTION.ROI_XFORM_RESOLUTION
         self.head = ResNetRoIHead(
             dim_in=spec.head_dims,
@@ -153,7 +156,8 @@ class VideoResNet(nn.Module):
                 features = getattr(self, f"s{k}_fuse")(features)
             if k == 2:
                 features = [
-                    getattr(self, f"pathway{p}_pool")(features[p]) for p in range(self.num_pathways)
+                    getattr(self, f"pathway{p}_pool")(x) if self._pool_active[p] else x
+                    for p, x in enumerate(features)
                 ]
         return self.head(features, bboxes)
 
