@@ -15,6 +15,8 @@ from slowfast_microg.evaluation.tables import FORMATS, VARIANTS, format_tables
 
 logger = logging.getLogger(__name__)
 
+RUN_LOGS = ("json_stats.log", "stdout.log")
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``make_tables`` argument parser."""
@@ -24,7 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
         "folders: this project's OUTPUT_DIRs or PySlowFast-style folders with json_stats.log "
         "and stdout.log. Rows keep the order of the folders given.",
     )
-    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN_DIR", help="run folders")
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        type=Path,
+        metavar="RUN_DIR",
+        help="run folders; a folder that only holds run folders stands for all of them",
+    )
     parser.add_argument("--format", choices=FORMATS, default="md", help="output format")
     parser.add_argument("--out", type=Path, help="write the tables here instead of stdout")
     parser.add_argument(
@@ -50,6 +58,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--plots-dir", type=Path, help="folder for the figures (default: the folder of --out, or .)"
     )
     return parser
+
+
+def _has_logs(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in RUN_LOGS)
+
+
+def expand_run_dirs(paths: list[Path]) -> list[Path]:
+    """Replace a folder of run folders (e.g. the authors' ``test_on_ava_model``) by its runs.
+
+    A folder without ``json_stats.log`` or ``stdout.log`` whose sub-folders have them stands for
+    those sub-folders, in name order; every other path is kept as given (a missing or log-less
+    folder then fails in ``read_run_folder`` with its own message).
+    """
+    expanded = []
+    for path in paths:
+        children = []
+        if path.is_dir() and not _has_logs(path):
+            children = sorted(c for c in path.iterdir() if c.is_dir() and _has_logs(c))
+        if children:
+            names = ", ".join(c.name for c in children)
+            print(f"note: {path}: holds run folders; reading {names}", file=sys.stderr)
+        expanded += children or [path]
+    return expanded
 
 
 def _run_label(run: RunSummary) -> str:
@@ -85,10 +116,11 @@ def draw_figures(runs: list[RunSummary], out_dir: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     """Print or write the tables; return 0 on success, 2 on bad input."""
     args = build_parser().parse_args(argv)
-    paths = list(args.runs)
+    paths = expand_run_dirs(list(args.runs))
+    zero_shot_paths = expand_run_dirs(args.zero_shot)
     listed = {path.resolve() for path in paths}
-    paths += [path for path in args.zero_shot if path.resolve() not in listed]
-    forced = {path.resolve() for path in args.zero_shot}
+    paths += [path for path in zero_shot_paths if path.resolve() not in listed]
+    forced = {path.resolve() for path in zero_shot_paths}
     try:
         runs = [
             read_run_folder(path, zero_shot=True if path.resolve() in forced else None)

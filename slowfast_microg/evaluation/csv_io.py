@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from slowfast_microg.evaluation.csv_parse import CsvTable, split_csv
+from slowfast_microg.evaluation.csv_parse import UTF8_BOM, CsvTable, split_csv
 from slowfast_microg.evaluation.errors import EvaluationInputError
 from slowfast_microg.evaluation.structures import Detections, GroundTruth, make_key
 from slowfast_microg.evaluation.textio import open_text_for_writing, read_bytes, read_text
@@ -211,7 +211,7 @@ def read_exclusions(path: str | Path) -> set[str]:
         EvaluationInputError: A row without exactly 2 columns or with a non-integer stamp.
     """
     raw = read_bytes(path, what="exclusions")
-    if not raw.strip():
+    if not raw.removeprefix(UTF8_BOM).strip():
         return set()
     table = split_csv(raw, path=path, allowed_columns=(2,), layout="video,stamp")
     stamps = table.ints(1, name="stamp").tolist()

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 
 MAX_FAST_DIGITS = 15
 _ZERO, _NINE, _DOT, _MINUS, _PLUS, _COMMA, _NEWLINE, _RETURN = b"09.-+,\n\r"
+# Spreadsheet programs start UTF-8 CSVs with a byte-order mark; left in, it would become part
+# of the first row's video id and that frame would silently match no ground truth.
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,8 @@ def split_csv(
     """Locate the rows and fields of headerless CSV bytes, checking every row's column count.
 
     Args:
-        raw: The whole file (``\\n`` or ``\\r\\n`` line endings).
+        raw: The whole file (``\\n`` or ``\\r\\n`` line endings; a leading UTF-8
+            byte-order mark is dropped).
         path: The file name, for error messages.
         allowed_columns: The column counts a row may have, e.g. ``(7, 8)``; only the first
             ``min(allowed_columns)`` fields are kept (AVA ground truth's optional 8th column).
@@ -165,6 +169,7 @@ def split_csv(
             count not in ``allowed_columns``.
     """
     path = Path(path)
+    raw = raw.removeprefix(UTF8_BOM)
     if not raw or raw.isspace():
         raise EvaluationInputError("file is empty", path=path, hint=f"Expected rows: {layout}")
     if not raw.endswith(b"\n"):

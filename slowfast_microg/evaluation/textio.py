@@ -38,7 +38,7 @@ def read_bytes(path: str | Path, *, what: str) -> bytes:
 def read_text(path: str | Path, *, what: str) -> str:
     """Read a whole UTF-8 text file; a name ending in ``.gz`` is decompressed.
 
-    Windows line endings are normalised to ``\\n``.
+    A leading byte-order mark is dropped and Windows line endings are normalised to ``\\n``.
 
     Args:
         path: The file to read.
@@ -52,7 +52,7 @@ def read_text(path: str | Path, *, what: str) -> str:
     """
     raw = read_bytes(path, what=what)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise EvaluationInputError(f"{what} file is not UTF-8 text: {exc}", path=path) from None
     return text.replace("\r\n", "\n")

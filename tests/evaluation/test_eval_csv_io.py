@@ -219,3 +219,67 @@ def test_fast_number_parsing_equals_python_float_and_int(tmp_path: Path) -> None
     assert parsed.tolist() == [float(v) for v in values]
     assert np.signbit(parsed[values.index("-0.0000")])
     assert sorted({int(k.split(",")[1]) for k in det.keys.tolist()}) == list(range(97))
+
+
+GT_ROW = "v,52,0.1,0.2,0.5,0.6,1,1"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "fragments"),
+    [
+        (f"{GT_ROW}\nv,52,0.1,0.2,0.5\n", 2, ["row has 5 columns", "Expected 7 or 8 columns"]),
+        (f"{GT_ROW}\nv,52,0.1,0.2,0.5,0.6,1,1,9\n", 2, ["row has 9 columns"]),
+        (f"{GT_ROW}\nv,52,0.1,0.2,0.5,x,1,1\n", 2, ["column 6 (y2) is not a finite number", "'x'"]),
+        (f"{GT_ROW}\nv,5.2,0.1,0.2,0.5,0.6,1\n", 2, ["column 2 (stamp) is not an integer"]),
+        (f"{GT_ROW}\nv,52,0.7,0.2,0.5,0.6,1,1\n", 2, ["x1 > x2", "'0.7 > 0.5'"]),
+        (f"{GT_ROW}\nv,52,0.1,0.9,0.5,0.6,1,1\n", 2, ["y1 > y2", "'0.9 > 0.6'"]),
+        (f"{GT_ROW}\nv,52,-0.0011,0.2,0.5,0.6,1\n", 2, ["x1 is outside [0, 1]", "'-0.0011'"]),
+        (f"{GT_ROW}\nv,52,0.1,0.2,0.5,1.0011,1\n", 2, ["y2 is outside [0, 1]", "'1.0011'"]),
+        (f"{GT_ROW}\nv,52,0.1,0.2,0.5,0.6,2,1\n", 2, ["action id is not in the label map", "'2'"]),
+        (f"{GT_ROW}\nv,52,0.1,0.2,0.5,0.6,walk,1\n", 2, ["column 7 (action_id)", "'walk'"]),
+    ],
+)
+def test_bad_ground_truth_rows_name_file_line_and_value(
+    tmp_path: Path, content: str, line: int, fragments: list[str]
+) -> None:
+    path = tmp_path / "gt.csv"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(EvaluationInputError) as info:
+        read_gt_csv(path, label_map=LABELS)
+    message = str(info.value)
+    assert message.startswith(f"{path}:{line}: ")
+    for fragment in fragments:
+        assert fragment in message
+    assert info.value.line == line and info.value.path == str(path)
+
+
+def test_byte_order_mark_is_not_part_of_the_first_video_id(tmp_path: Path) -> None:
+    bom = "\ufeff"
+    gt_path, det_path, excl_path = tmp_path / "gt.csv", tmp_path / "det.csv", tmp_path / "x.csv"
+    gt_path.write_text(f"{bom}v,52,0.1,0.2,0.5,0.6,1\n", encoding="utf-8")
+    det_path.write_text(f"{bom}{DET_ROW}\n", encoding="utf-8")
+    excl_path.write_text(f"{bom}v,0052\n", encoding="utf-8")
+    assert read_gt_csv(gt_path).keys.tolist() == ["v,0052"]
+    assert read_detections_csv(det_path).keys.tolist() == ["v,0052"]
+    assert read_exclusions(excl_path) == {"v,0052"}
+    excl_path.write_text(bom, encoding="utf-8")
+    assert read_exclusions(excl_path) == set()
+    labels = tmp_path / "labels.pbtxt"
+    labels.write_text(f'{bom}item {{ name: "walk" id: 1 }}\n', encoding="utf-8")
+    assert read_label_map(labels) == {1: "walk"}
+
+
+def test_a_score_printed_at_the_threshold_counts_as_below(tmp_path: Path) -> None:
+    """PySlowFast prints scores with 4 decimals: '0.5000' may have been 0.49996 (EVAL_PROTOCOL:
+    the published Slow 4x16 and MViTv2-S CSVs match their logs only with this rule)."""
+    from slowfast_microg.evaluation import evaluate_detections
+
+    gt_path, det_path = tmp_path / "gt.csv", tmp_path / "det.csv"
+    gt_path.write_text("v,52,0.1,0.2,0.5,0.6,1\n", encoding="utf-8")
+    recalls = {}
+    for printed in ("0.4999", "0.5000", "0.5001"):
+        det_path.write_text(f"v,52,0.1,0.2,0.5,0.6,1,{printed}\n", encoding="utf-8")
+        det = read_detections_csv(det_path, label_map={1: "walk"})
+        metrics = evaluate_detections(gt=read_gt_csv(gt_path), detections=det, label_map={1: "a"})
+        recalls[printed] = metrics.recall_macro
+    assert recalls == {"0.4999": 0.0, "0.5000": 0.0, "0.5001": 1.0}

@@ -278,3 +278,19 @@ def test_make_tables_plots(tmp_path: Path) -> None:
     for stem in ("per_class_ap_finetuned", "per_class_ap_zero_shot"):
         assert (tmp_path / "figs" / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert b"<svg" in (tmp_path / "figs" / f"{stem}.svg").read_bytes()[:500]
+
+
+def test_a_folder_of_run_folders_stands_for_its_runs(
+    eval_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """``make_tables.py evaluation_results/*`` also picks up ``test_on_ava_model/*``."""
+    results = tmp_path / "evaluation_results"
+    shutil.copytree(eval_dir / "I3D_8x8_R50", results / "I3D_8x8_R50")
+    shutil.copytree(eval_dir / "test_on_ava_model", results / "test_on_ava_model")
+    out = tmp_path / "tables.csv"
+    runs = sorted(str(p) for p in results.iterdir())
+    assert make_tables([*runs, "--format", "csv", "--out", str(out)]) == 0
+    assert "holds run folders; reading SLOW_8x8_R50_K400" in capsys.readouterr().err
+    table1, table2 = (list(csv.reader(io.StringIO(b))) for b in out.read_text().split("\n\n"))
+    assert table1[1] == PAPER_I3D[:5] + ["19.77"] + PAPER_I3D[6:]
+    assert table2[1] == PAPER_SLOW_ZERO_SHOT
