@@ -74,13 +74,30 @@ def load_config(path: str | Path) -> CfgNode:
 
 
 def config_files(configs_dir: str | Path) -> list[tuple[str, str]]:
-    """(section title, config path relative to ``configs_dir``) of every row, in page order."""
+    """(section title, config path relative to ``configs_dir``) of every row, in page order.
+
+    Raises:
+        ValueError: a config lies in no section's folder, so the page would leave it out.
+    """
     configs_dir = Path(configs_dir)
     rows = []
     for title, folder in SECTIONS:
         for path in sorted((configs_dir / folder).glob("*.yaml")):
             if not path.name.startswith("Base-"):
                 rows.append((title, path.relative_to(configs_dir).as_posix()))
+    listed = {config for _, config in rows}
+    unlisted = sorted(
+        path.relative_to(configs_dir).as_posix()
+        for path in configs_dir.rglob("*.yaml")
+        if not path.name.startswith("Base-")
+        and path.relative_to(configs_dir).as_posix() not in listed
+    )
+    if unlisted:
+        raise ValueError(
+            f"{', '.join(unlisted)} (under {configs_dir}) lie in no model-zoo section "
+            f"({', '.join(folder for _, folder in SECTIONS)}); move them into one or add "
+            "their folder to SECTIONS in slowfast_microg/zoo/catalog.py."
+        )
     return rows
 
 

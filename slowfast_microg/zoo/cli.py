@@ -79,7 +79,11 @@ def _figures(
 def make_model_zoo(argv: Sequence[str] | None = None, *, repo_root: Path) -> int:
     """Entry point of make_model_zoo.py; returns the exit status."""
     args = zoo_parser(repo_root).parse_args(argv)
-    entries = build_entries(args.configs, read_paper_results(args.paper))
+    try:
+        entries = build_entries(args.configs, read_paper_results(args.paper))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     cache = ComplexityCache(args.cache)
     figures, keys, stale = _figures(
         entries, cache, recompute=args.recompute, missing=args.compute_missing

@@ -45,7 +45,8 @@ results and the commands that evaluate it.
 - **Params**: exact parameter count. **GFLOPs**: multiply-adds (fvcore's count) of one test clip
   with one box, `DATA.NUM_FRAMES` frames of `DATA.TEST_CROP_SIZE` pixels square.
 - **Kinetics init**: the file `TRAIN.CHECKPOINT_FILE_PATH` names: PySlowFast's (or, for MViTv1,
-  PyTorchVideo's) Kinetics model-zoo file, expected in `checkpoints/pretrained/`.
+  PyTorchVideo's) Kinetics model-zoo file, expected in `checkpoints/pretrained/`. The AVA models
+  need no such file: their Kinetics initialisation (the paper's Table 2) is inside the AVA model.
 - **Tested weights**: for Table 1, the authors' fine-tuned checkpoint in the model repository
   LEI-QI-233/MicroG-4M-models (`python tools/download.py --what checkpoints --model NAME`), whose
   layout `<RUN>/checkpoints/<file>` is assumed from the authors' run folders; for AVA models,
@@ -69,6 +70,14 @@ def _code(text: str | None) -> str:
     return f"`{text}`" if text else MISSING
 
 
+def _pretrain(entry: ZooEntry) -> str:
+    """The Kinetics file a row trains from, or the Kinetics set inside its AVA model."""
+    if entry.pretrain:
+        return _code(entry.pretrain)
+    inside = (entry.paper or {}).get("pretrain")
+    return f"{inside}, inside the AVA model" if inside else MISSING
+
+
 def _row(entry: ZooEntry, figures: Complexity, run: RunSummary | None, *, results: bool) -> str:
     paper = entry.paper or {}
     cells = [
@@ -78,7 +87,7 @@ def _row(entry: ZooEntry, figures: Complexity, run: RunSummary | None, *, result
         entry.backbone or MISSING,
         f"{figures.params:,}",
         f"{figures.gflops:.2f}",
-        _code(entry.pretrain),
+        _pretrain(entry),
         _code(entry.weights),
         _metrics(paper.get("val")),
         _metrics(paper.get("test")),

@@ -35,8 +35,14 @@ def test_regenerates_byte_identically(tmp_path):
 
 def test_lists_every_config_once_and_each_loads():
     listed = CONFIG.findall(ZOO.read_text())
-    expected = [config for _, config in config_files(ROOT / "configs")]
+    # Every YAML under configs/ except the shared Base-*.yaml settings, found independently.
+    expected = [
+        path.relative_to(ROOT / "configs").as_posix()
+        for path in (ROOT / "configs").rglob("*.yaml")
+        if not path.name.startswith("Base-")
+    ]
     assert sorted(listed) == sorted(expected) and len(listed) == len(set(listed))
+    assert sorted(config for _, config in config_files(ROOT / "configs")) == sorted(expected)
     for config in listed:
         cfg = load_zoo_config(ROOT / "configs" / config)
         assert cfg.MODEL.NUM_CLASSES in (50, 80)
@@ -112,3 +118,28 @@ def test_results_column(tmp_path, with_results):
     row = next(line for line in lines if line.startswith("| `MicroG/I3D_8x8.yaml`"))
     assert row.endswith("| 46.41 / 88.79 |") == with_results
     assert ("Ours test mAP / AUROC" in "\n".join(lines)) == with_results
+
+
+def test_a_config_outside_every_section_is_an_error(tmp_path, capsys):
+    configs = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", configs)
+    stray = configs / "MicroG" / "ablation" / "SLOW_8x8_long.yaml"
+    stray.parent.mkdir()
+    stray.write_text("_BASE_: ../SLOW_8x8.yaml\nSOLVER:\n  MAX_EPOCH: 60\n")
+    argv = ["--configs", str(configs), "--out", str(tmp_path / "ZOO.md")]
+    assert make_model_zoo(argv, repo_root=ROOT) == 1
+    err = capsys.readouterr().err
+    assert "MicroG/ablation/SLOW_8x8_long.yaml" in err and "lie in no model-zoo section" in err
+    assert not (tmp_path / "ZOO.md").exists()
+
+
+def test_ava_rows_name_the_kinetics_set_inside_the_ava_model():
+    rows = {config: line for line in ZOO.read_text().splitlines() for config in CONFIG.findall(line)}
+    for config, kinetics in (
+        ("MicroG/zero_shot/SLOW_8x8_AVA.yaml", "Kinetics 400"),
+        ("JHMDB/SLOW_8x8_AVA.yaml", "Kinetics 400"),
+        ("MicroG/zero_shot/SLOWFAST_32x2_R101_AVA.yaml", "Kinetics 600"),
+        ("JHMDB/SLOWFAST_32x2_R101_AVA.yaml", "Kinetics 600"),
+    ):
+        assert rows[config].split(" | ")[6] == f"{kinetics}, inside the AVA model"
+    assert rows["MicroG/SLOW_8x8.yaml"].split(" | ")[6] == "`SLOWONLY_8x8_R50.pkl`"
