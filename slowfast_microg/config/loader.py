@@ -17,6 +17,8 @@ from typing import Any
 
 from fvcore.common.config import CfgNode
 
+from slowfast_microg.config.foreign_keys import is_pyslowfast_only, locate_key
+
 logger = logging.getLogger(__name__)
 
 BASE_KEY = "_BASE_"
@@ -26,21 +28,28 @@ class ConfigError(ValueError):
     """A config file or override that cannot be applied; the message says where and why."""
 
 
-def all_keys(cfg: CfgNode, prefix: str = "") -> list[str]:
-    """Return every leaf key of ``cfg`` as a dotted name, e.g. ``"SOLVER.BASE_LR"``."""
+def all_keys(cfg: CfgNode, prefix: str = "", nodes: bool = False) -> list[str]:
+    """Return every leaf key of ``cfg`` as a dotted name, e.g. ``"SOLVER.BASE_LR"``.
+
+    With ``nodes`` the names of the nodes themselves (``"SOLVER"``) are included too.
+    """
     keys = []
     for name, value in cfg.items():
         full = f"{prefix}{name}"
         if isinstance(value, CfgNode):
-            keys.extend(all_keys(value, prefix=f"{full}."))
+            keys.extend([full] if nodes else [])
+            keys.extend(all_keys(value, prefix=f"{full}.", nodes=nodes))
         else:
             keys.append(full)
     return keys
 
 
-def suggest_key(key: str, *, cfg: CfgNode) -> str:
-    """Return a hint naming the valid keys closest to ``key`` (empty if none is close)."""
-    candidates = all_keys(cfg)
+def suggest_key(key: str, *, cfg: CfgNode, nodes: bool = False) -> str:
+    """Return a hint naming the valid keys closest to ``key`` (empty if none is close).
+
+    With ``nodes``, node names (``"SOLVER"``) are candidates as well as leaf keys.
+    """
+    candidates = all_keys(cfg, nodes=nodes)
     close = difflib.get_close_matches(key.upper(), candidates, n=3, cutoff=0.6)
     if not close:
         leaf = key.rsplit(".", 1)[-1].upper()
@@ -105,13 +114,33 @@ def merge_from_file(cfg: CfgNode, path: str | Path) -> list[str]:
     except (ValueError, KeyError, AssertionError) as err:
         raise ConfigError(f"{path}: {err}") from err
     if ignored:
-        logger.warning(
-            "%s: %d key(s) outside the slowfast_microg schema were ignored: %s",
-            path,
-            len(ignored),
-            ", ".join(ignored),
-        )
+        _warn_ignored(ignored, cfg=cfg, path=path)
     return ignored
+
+
+def _warn_ignored(ignored: list[str], *, cfg: CfgNode, path: Path) -> None:
+    """Log one warning for the ignored keys; keys PySlowFast does not have either are located.
+
+    A key of PySlowFast's that this project does not use is expected in a full PySlowFast
+    dump. Any other key is most likely a typo: it is named with its file, line and the
+    nearest valid key.
+    """
+    unknown = [key for key in ignored if not is_pyslowfast_only(key)]
+    message = (
+        f"{path}: {len(ignored)} key(s) outside the slowfast_microg schema were ignored: "
+        f"{', '.join(ignored)}"
+    )
+    if unknown:
+        located = [
+            f"{locate_key(key, path=path, base_key=BASE_KEY)}: {key}."
+            f"{suggest_key(key, cfg=cfg, nodes=True)}"
+            for key in unknown
+        ]
+        message += (
+            f". {len(unknown)} of them are not PySlowFast keys either; check for typos: "
+            + " ".join(located)
+        )
+    logger.warning(message)
 
 
 def merge_from_list(cfg: CfgNode, opts: Sequence[str]) -> None:

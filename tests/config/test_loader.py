@@ -38,6 +38,8 @@ def test_authors_config_loads_with_one_warning(name, fixtures_dir, caplog):
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "CONTRASTIVE" in ignored and "MASK" in ignored
+    # Every ignored key is a known PySlowFast key: none is reported as a possible typo.
+    assert "typos" not in warnings[0].getMessage()
     assert ("MODEL.BLIP2" in ignored) == (
         name in {"I3D_NLN_8x8_R50", "X3D_L", "SLOW_8x8_R50_K400", "SLOWFAST_32x2_R101_K600"}
     )
@@ -69,6 +71,40 @@ def test_base_inheritance_and_relative_paths(tmp_path):
     assert cfg.SOLVER.BASE_LR == 0.05
     assert cfg.SOLVER.MAX_EPOCH == 7
     assert cfg.DATA.NUM_FRAMES == 4
+
+
+def test_file_typos_are_located_with_the_nearest_key(tmp_path, caplog):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Base.yaml").write_text(
+        "SOLVER:\n  BASE_LR: 0.2\n  MAX_EPOK: 7\nNUM_GPU: 2\n"
+    )
+    (tmp_path / "child.yaml").write_text(
+        "_BASE_: base/Base.yaml\nSOLVR:\n  BASE_LR: 0.05\nDATA:\n  NUM_FRAMES: 4\n"
+        "  DECODING_BACKEND: pyav\nMODEL:\n  BLIP2: {}\n"
+    )
+    cfg = get_cfg()
+    with caplog.at_level(logging.WARNING, logger="slowfast_microg.config.loader"):
+        ignored = merge_from_file(cfg, tmp_path / "child.yaml")
+    assert ignored == [
+        "SOLVER.MAX_EPOK",
+        "NUM_GPU",
+        "SOLVR",
+        "DATA.DECODING_BACKEND",
+        "MODEL.BLIP2",
+    ]
+    (record,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    message = record.getMessage()
+    assert "5 key(s) outside the slowfast_microg schema were ignored" in message
+    assert "3 of them are not PySlowFast keys either; check for typos" in message
+    # Each typo is named with the file and line that set it and the nearest valid key.
+    base, child = tmp_path / "base" / "Base.yaml", tmp_path / "child.yaml"
+    assert f"{base}:3: SOLVER.MAX_EPOK. Did you mean SOLVER.MAX_EPOCH" in message
+    assert f"{base}:4: NUM_GPU. Did you mean NUM_GPUS?" in message
+    assert f"{child}:2: SOLVR. Did you mean SOLVER" in message
+    # PySlowFast's own keys (and the authors' MODEL.BLIP2) are not called typos.
+    assert "DECODING_BACKEND. Did" not in message and "BLIP2. Did" not in message
+    # The known keys were still merged.
+    assert (cfg.SOLVER.BASE_LR, cfg.DATA.NUM_FRAMES, cfg.NUM_GPUS) == (0.2, 4, 1)
 
 
 def test_file_type_mismatch_names_file_and_key(tmp_path):
