@@ -140,10 +140,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: command-line arguments without the program name (``sys.argv[1:]`` if None).
 
     Returns:
-        0 on success (errors raise).
+        0 on success; 2 when the config files or overrides are invalid (the message, naming the
+        file or key at fault, goes to stderr). Errors during the run raise.
     """
     args = parse_args(sys.argv[1:] if argv is None else argv, description=DESCRIPTION)
-    cfg = assert_and_infer_cfg(load_config(args))
+    try:
+        cfg = assert_and_infer_cfg(load_config(args))
+    except ConfigError as err:
+        print(f"run_net: error: {err}", file=sys.stderr)
+        return 2
     placement = du.torchrun_placement()
     is_first = placement.rank == 0 if placement is not None else cfg.SHARD_ID == 0
     setup_logging(cfg.OUTPUT_DIR if is_first else None, rank=0 if is_first else 1)

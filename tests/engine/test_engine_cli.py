@@ -1,5 +1,6 @@
 """The run_net command line: config files, overrides, dispatch and the OUTPUT_DIR guard."""
 
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -64,6 +65,36 @@ def test_output_dir_of_another_config_is_refused_unless_forced(toys, tmp_path):
     main(changed + ["TEST.ENABLE", "False", "--force"])
     assert yaml.safe_load((run / "config.yaml").read_text())["SOLVER"]["BASE_LR"] == 0.5
     assert len(list(run.glob("config.yaml.*.bak"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["SOLVER.BASE_LRR", "0.1"],
+            r"Unknown config key 'SOLVER\.BASE_LRR'\. Did you mean SOLVER\.BASE_LR",
+        ),
+        (
+            ["--opts", "TRAIN.BATCHSIZE", "4"],
+            r"Unknown config key 'TRAIN\.BATCHSIZE'\. Did you mean TRAIN\.BATCH_SIZE",
+        ),
+        (["SOLVER.MAX_EPOCH", "ten"], r"Override SOLVER.MAX_EPOCH='ten'"),
+        (["MODEL.HEAD_ACT", "relu"], r"MODEL.HEAD_ACT must be one of .*got 'relu'"),
+    ],
+)
+def test_config_mistakes_exit_2_with_the_message(toys, tmp_path, capsys, extra, message):
+    run, data = tmp_path / "run", tmp_path / "data"
+    config = _yaml_config(toys, tmp_path / "toy.yaml", run, data)
+    assert main(["--cfg", str(config), *extra]) == 2
+    err = capsys.readouterr().err
+    assert re.search(r"^run_net: error: " + message, err), err
+    assert "Traceback" not in err
+    assert not run.exists()  # nothing ran
+
+
+def test_missing_config_file_exits_2(tmp_path, capsys):
+    assert main(["--cfg", str(tmp_path / "nope.yaml")]) == 2
+    assert f"Config file not found: {tmp_path / 'nope.yaml'}" in capsys.readouterr().err
 
 
 def test_run_net_tool_is_a_thin_shim(monkeypatch, capsys):
