@@ -37,7 +37,7 @@ EXTRAS = {
         "bert-score>=0.3.12",
         "transformers>=4.40",
     ],
-    "download": ["huggingface_hub>=0.20"],
+    "download": ["huggingface_hub>=0.23"],  # 0.23: downloads always resume
 }
 EXTRAS["all"] = sorted({dep for deps in EXTRAS.values() for dep in deps})
 EXTRAS["dev"] = EXTRAS["all"] + [

@@ -1,7 +1,8 @@
 """Download from the hub with ``huggingface_hub.snapshot_download`` (the ``download`` extra).
 
-``snapshot_download`` into a local folder is resumable by design: files already complete are
-skipped and interrupted ones continue, so re-running the same command finishes a download. It
+``snapshot_download`` into a local folder is resumable (huggingface_hub 0.23 or later, which
+the ``download`` extra requires): files already complete are skipped and interrupted ones
+continue, so re-running the same command finishes a download. It
 shows one progress bar per file and overall. Nothing here touches the network until
 :func:`fetch` is called.
 """

@@ -6,8 +6,8 @@ with the same readers in collect mode (``slowfast_microg.datasets.ava_io`` and
 
 - files: the label map, the frame lists, box files and ground truth each split reads exist;
 - label map: it parses and has MODEL.NUM_CLASSES classes, or its ids are outputs ``id - 1``
-  of a larger AVA model (zero-shot); every class should have training boxes (a warning
-  otherwise);
+  of a larger AVA model (zero-shot); a 50-class map should hold the MicroG-4M release's ids
+  and every class should have training boxes (warnings otherwise);
 - frame lists / annotation rows: every line parses (column counts, numbers, boxes in [0, 1],
   action ids in the label map);
 - consistency: every clip with boxes is in its split's frame lists, every stamp lies inside
@@ -30,6 +30,7 @@ from slowfast_microg.config import get_cfg
 from slowfast_microg.datasets.ava_io import BoxRow, LabelMap, read_box_csv, read_label_map
 from slowfast_microg.datasets.errors import DataError
 from slowfast_microg.datasets.frame_lists import read_frame_lists
+from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
 from slowfast_microg.datasets.paths import SPLITS, SplitFiles, data_path, split_files
 from slowfast_microg.hub.report import WARNING, Report
 
@@ -64,7 +65,33 @@ def _label_map(cfg: CfgNode, report: Report) -> LabelMap | None:
             f"{outputs}; use the label map the models were trained with or set "
             "MODEL.NUM_CLASSES.",
         )
+    _release_ids(label_map, outputs=outputs, report=report)
     return label_map
+
+
+def _release_ids(label_map: LabelMap, *, outputs: int, report: Report) -> None:
+    """Warn when a 50-class map's ids differ from the MicroG-4M release's.
+
+    The MicroG-4M configs and the authors' checkpoints map output ``i`` to the ``i``-th
+    smallest release id, so other ids give those models' outputs other meanings. A dataset
+    of its own with 50 classes may differ on purpose, hence a warning, not an error.
+    """
+    release = sorted(cid for cid, _ in MICROG_CLASSES)
+    if outputs != len(release) or len(label_map.ids) != len(release):
+        return
+    ids = set(label_map.ids)
+    if ids == set(release):
+        return
+    missing = [str(cid) for cid in release if cid not in ids]
+    extra = [str(cid) for cid in sorted(ids - set(release))]
+    report.add(
+        "label map",
+        f"{label_map.path} has 50 classes but not the MicroG-4M release's ids (missing: "
+        f"{_names(missing)}; not in the release: {_names(extra)}); the MicroG-4M configs and "
+        "the authors' checkpoints give output i to the i-th smallest release id, so use the "
+        "released label map with them.",
+        severity=WARNING,
+    )
 
 
 def _frame_lists(files: SplitFiles, report: Report) -> dict[str, list[str]]:

@@ -142,6 +142,20 @@ def _selected(files, request):
     return sorted(filter_repo_objects(files, allow_patterns=request.allow_patterns))
 
 
+@pytest.mark.parametrize("what", ["train-ready", "checkpoints", "all"])
+def test_requests_fit_the_real_snapshot_download(tmp_path, what):
+    """Every argument the requests pass is one the installed hub library accepts."""
+    import inspect
+
+    from huggingface_hub import snapshot_download
+
+    signature = inspect.signature(snapshot_download)
+    for request in build_requests(what=what, dest=tmp_path, revision="v1.0"):
+        bound = signature.bind(**request.snapshot_kwargs())
+        assert bound.arguments["revision"] == "v1.0"
+        assert bound.arguments["local_dir"] == str(tmp_path / request.repo.folder)
+
+
 def test_presets_select_the_intended_files(tmp_path):
     (annotations,) = build_requests(what="train-ready-annotations", dest=tmp_path)
     assert _selected(TRAIN_READY_FILES, annotations) == [

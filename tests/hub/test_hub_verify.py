@@ -151,3 +151,20 @@ def test_an_ava_model_may_score_a_subset_of_its_ids(layout):
     cfg.MODEL.NUM_CLASSES = 60  # id 79 has no output
     (error,) = verify_layout(layout, cfg=cfg, layout="frames").errors
     assert "has 3 classes but MODEL.NUM_CLASSES is 60" in error.message
+
+
+def test_a_50_class_map_with_other_ids_than_the_release_is_named(layout):
+    from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
+
+    label_map = layout / "annotations" / "label_map.pbtxt"
+    label_map.write_text(hub_layout.label_map_text(dict(MICROG_CLASSES)))
+    report = verify_layout(layout, layout="frames")  # the default config: 50 classes
+    assert report.ok
+    assert not any("release's ids" in p.message for p in report.warnings)
+    # Id 80 replaced by 4 (an AVA id the release drops): still 50 classes, other meanings.
+    classes = {cid: name for cid, name in MICROG_CLASSES if cid != 80} | {4: "dance"}
+    label_map.write_text(hub_layout.label_map_text(classes))
+    report = verify_layout(layout, layout="frames")
+    assert report.ok
+    (warning,) = [p.message for p in report.warnings if "release's ids" in p.message]
+    assert "(missing: 80; not in the release: 4)" in warning
