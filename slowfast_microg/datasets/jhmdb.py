@@ -69,6 +69,11 @@ class Jhmdb(Dataset):
                 "DATA.PATH_TO_DATA_DIR is empty: set it to the JHMDB-21 release folder (holding "
                 f"{cfg.JHMDB.FRAME_DIR}/, {cfg.JHMDB.SPLIT_DIR}/ and {cfg.JHMDB.MASK_DIR}/)."
             )
+        if not Path(cfg.DATA.PATH_TO_DATA_DIR).expanduser().is_dir():
+            raise DataError(
+                f"DATA.PATH_TO_DATA_DIR {cfg.DATA.PATH_TO_DATA_DIR} is not a folder: set it to "
+                "the JHMDB-21 release folder (see docs/jhmdb.md)."
+            )
         self.split = split
         class_map = read_class_map(cfg.JHMDB.CLASS_MAP_FILE or None)
         self.class_ids = class_map.class_ids

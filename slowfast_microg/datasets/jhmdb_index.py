@@ -29,6 +29,7 @@ from slowfast_microg.utils.atomic_io import atomic_write_text
 logger = logging.getLogger(__name__)
 
 BOX_SOURCES = ("mask", "joints")
+SPLIT_NUMBERS = (1, 2, 3)
 # Decimals of the normalised boxes (the dataset's boxes and the ground-truth CSV agree exactly).
 BOX_DECIMALS = 6
 # Characters a video id may not contain: it is a field of comma-separated AVA files.
@@ -79,6 +80,12 @@ def _boxes(
     size = png_size(first_frame)
     if source == "mask":
         path = folders.masks / action / video / MASK_FILE
+        if not path.is_file():
+            raise DataError(
+                f"{path} does not exist: every scored video needs its puppet mask under "
+                "JHMDB.MASK_DIR, or set JHMDB.BOX_SOURCE joints to take boxes from the joint "
+                "positions."
+            )
         boxes, mask_size = mask_boxes(path)
         if mask_size != size:
             raise DataError(
@@ -86,7 +93,13 @@ def _boxes(
                 f"({first_frame}) are {size[1]}x{size[0]}; the mask must match its video."
             )
         return boxes
-    return joint_boxes(folders.joints / action / video / JOINT_FILE, size=size, margin=margin)
+    path = folders.joints / action / video / JOINT_FILE
+    if not path.is_file():
+        raise DataError(
+            f"{path} does not exist: with JHMDB.BOX_SOURCE joints every scored video needs its "
+            "joint positions under JHMDB.JOINT_DIR (or use BOX_SOURCE mask)."
+        )
+    return joint_boxes(path, size=size, margin=margin)
 
 
 def load_videos(
@@ -104,11 +117,22 @@ def load_videos(
     frames both cover; the videos concerned are named in a warning.
 
     Raises:
-        DataError: a missing or malformed file, a box source other than mask/joints, a video
-            name used by two classes or containing a comma, quote or whitespace.
+        DataError: a missing or malformed file, a box source other than mask/joints, a split
+            other than 1, 2 or 3, a video name used by two classes or containing a comma,
+            quote or whitespace.
     """
     if box_source not in BOX_SOURCES:
         raise DataError(f"JHMDB.BOX_SOURCE must be one of {BOX_SOURCES}, got {box_source!r}.")
+    if split not in SPLIT_NUMBERS:
+        raise DataError(
+            f"JHMDB.SPLIT must be one of {SPLIT_NUMBERS} (the release's official splits), "
+            f"got {split!r}."
+        )
+    if not folders.splits.is_dir():
+        raise DataError(
+            f"{folders.splits} does not exist: JHMDB.SPLIT_DIR (relative to "
+            "DATA.PATH_TO_DATA_DIR) must be the release's splits/ folder."
+        )
     videos, seen, trimmed = [], {}, []
     for action in actions:
         for name in read_split(folders.splits, action=action, split=split, subset=subset):

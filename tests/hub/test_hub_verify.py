@@ -168,3 +168,16 @@ def test_a_50_class_map_with_other_ids_than_the_release_is_named(layout):
     assert report.ok
     (warning,) = [p.message for p in report.warnings if "release's ids" in p.message]
     assert "(missing: 80; not in the release: 4)" in warning
+
+
+def test_malformed_frame_list_lines_are_each_named(layout):
+    lists = layout / "frame_lists" / "val.csv"
+    lines = lists.read_text().splitlines()
+    lines[2] = lines[2].replace(" 2 ", " two ")  # a non-integer frame id
+    lines[4] = "srcB_001 srcB_001 4"  # fields missing
+    lists.write_text("\n".join(lines) + "\n")
+    report = verify_layout(layout, cfg=hub_layout.small_cfg(), layout="frames")
+    rows = [p.message for p in report.errors if p.group == "frame lists"]
+    assert len(rows) == 2
+    assert any(f"{lists}:3:" in m and "'two'" in m for m in rows)
+    assert any(f"{lists}:5:" in m for m in rows)

@@ -36,6 +36,31 @@ def test_missing_split_file(broken):
     (root / "splits" / "walk_test_split1.txt").unlink()
     with pytest.raises(DataError, match=r"walk_test_split1.txt does not exist: JHMDB.SPLIT_DIR"):
         _build(cfg())
+    shutil.rmtree(root / "splits")
+    with pytest.raises(DataError, match=r"splits does not exist: JHMDB.SPLIT_DIR \(relative to"):
+        _build(cfg())
+
+
+def test_split_number_and_release_folder(broken, tmp_path):
+    _, cfg = broken
+    with pytest.raises(DataError, match=r"JHMDB.SPLIT must be one of \(1, 2, 3\).*got 4"):
+        _build(cfg(JHMDB__SPLIT=4))
+    missing = cfg()
+    missing.DATA.PATH_TO_DATA_DIR = str(tmp_path / "nowhere")
+    with pytest.raises(DataError, match=r"DATA.PATH_TO_DATA_DIR .*nowhere is not a folder"):
+        _build(missing)
+
+
+def test_missing_mask_or_joint_file_says_what_to_do(broken):
+    root, cfg = broken
+    (root / "puppet_mask" / "walk" / WALK.name / "puppet_mask.mat").unlink()
+    with pytest.raises(
+        DataError, match=r"puppet_mask.mat does not exist: .* set JHMDB.BOX_SOURCE joints"
+    ):
+        _build(cfg())
+    (root / "joint_positions" / "walk" / WALK.name / "joint_positions.mat").unlink()
+    with pytest.raises(DataError, match=r"joint_positions.mat does not exist: with JHMDB.BOX"):
+        _build(cfg(JHMDB__BOX_SOURCE="joints"))
 
 
 def test_malformed_split_line(broken):

@@ -94,11 +94,20 @@ def test_run_writes_the_artefacts_of_a_microg_test_run(runs, name):
     (line,) = read_json_stats(folder / "json_stats.log")
     (reference,) = read_json_stats(runs["microg"] / "json_stats.log")
     assert set(line) == set(reference) and line["mode"] == "test"
-    assert "Params: " in (folder / "stdout.log").read_text()
-    # 8 frames x 12 scored classes; 2 iterations of 4 clips.
-    rows = (folder / "detections_test.csv").read_text().splitlines()
+    log = (folder / "stdout.log").read_text()
+    assert "Params: " in log
+    # 8 frames in batches of 4: 2 iterations.
+    assert f"test split: {SCORED_FRAMES} items, {BATCH} per process batch" in log
+    assert f"Evaluating {SCORED_FRAMES} boxes of {SCORED_FRAMES} test items" in log
+    # 8 frames x 12 scored classes, in the AVA row format of the MicroG run's detections.
+    rows = _csv(folder / "detections_test.csv")
     assert len(rows) == SCORED_FRAMES * 12
-    assert -(-SCORED_FRAMES // BATCH) == 2
+    assert {len(row) for row in rows} == {len(row) for row in _csv(microg / "detections_test.csv")}
+    ap_rows = _csv(folder / "ap_per_class_test.csv")
+    assert ap_rows[0] == _csv(microg / "ap_per_class_test.csv")[0]
+    assert len(ap_rows) == 1 + 12
+    metrics = json.loads((folder / "metrics_test.json").read_text())
+    assert set(metrics) == set(json.loads((microg / "metrics_test.json").read_text()))
 
 
 @pytest.mark.parametrize("name", CONFIGS)
