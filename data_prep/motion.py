@@ -1,11 +1,11 @@
 """Per-clip motion level from sparse optical flow (Shi-Tomasi corners + pyramidal Lucas-Kanade).
 
 This is the paper's measure, kept as is: corners are found once on the first frame of each
-sampled group and followed with Lucas-Kanade; points that fail are dropped. The motion of one
-step is the SUM of the surviving points' displacements in pixels, and the clip's value is the mean
-of that sum over all steps. A 90-frame clip has one group, frames 0-29 (29 steps). Because it is a
-sum over up to 100 corners, the value grows with texture and resolution; the threshold (95) was set
-on 480p footage.
+sampled group and followed with Lucas-Kanade; points that fail are dropped, and a step where every
+point is lost ends its group without counting. The motion of one step is the SUM of the surviving
+points' displacements in pixels, and the clip's value is the mean of that sum over all steps. A
+90-frame clip has one group, frames 0-29 (29 steps). Because it is a sum over up to 100 corners,
+the value grows with texture and resolution; the threshold (95) was set on 480p footage.
 """
 
 from __future__ import annotations
@@ -59,8 +59,6 @@ def motion_value(gray: list[np.ndarray], params: MotionParams) -> float | None:
             continue
         previous = group[0]
         for image in group[1:]:
-            if len(points) == 0:
-                break
             moved, status, _ = cv2.calcOpticalFlowPyrLK(
                 previous,
                 image,
@@ -71,6 +69,8 @@ def motion_value(gray: list[np.ndarray], params: MotionParams) -> float | None:
                 criteria=criteria,
             )
             good = status.reshape(-1) == 1
+            if not good.any():
+                break  # every point lost: this step and the rest of the group count for nothing
             new, old = moved.reshape(-1, 2)[good], points.reshape(-1, 2)[good]
             steps.append(float(np.linalg.norm(new - old, axis=1).sum()))
             points = new.reshape(-1, 1, 2)

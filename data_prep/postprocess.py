@@ -1,21 +1,29 @@
 """Motion-adaptive post-processing of tracker output into recorded person boxes (the paper's rules).
 
 Per clip, the motion level and the fps class choose an update interval, a minimum number of
-detections and a minimum box area. Frames are numbered from 1. On an update frame (number
-divisible by the interval):
+detections and a minimum box area. Frames are numbered from 1. Only update frames (number
+divisible by the interval) look at the tracker output; the rules follow the authors'
+``trackPerson.py`` step by step:
 
-1. boxes of any class smaller than ``min_box_area_ratio`` x frame area are dropped;
-2. every remaining tracker id gets a per-clip person id (1, 2, ... in order of first appearance;
+1. a frame with no box at all clears the kept boxes and the dominant person;
+2. boxes of any class whose area (of the int-truncated corners) is below
+   ``min_box_area_ratio`` x frame area are dropped;
+3. every remaining tracker id gets a per-clip person id (1, 2, ... in order of first appearance;
    with all COCO classes tracked, non-person tracks use up ids too) and its detection count grows;
-3. dominant-person rule: if the largest person box (class 0, conf > 0.55, with an id) covers more
-   than half the frame, only that person is kept, for as long as it stays found and that large;
-4. a person is recorded when class 0, conf > 0.55 and its count reached ``min_detections``.
+4. dominant-person rule: while a dominant person is set, it stays the only one kept as long as it
+   is found again (class 0, conf > 0.55, with an id) and still covers at least half the frame;
+   when it is lost, everybody qualifying is kept on that frame and no new dominant person is
+   chosen before the next update frame. Without one, the largest person box covering more than
+   half the frame becomes the dominant person;
+5. a person is recorded when class 0, conf > 0.55 and its count reached ``min_detections``.
 
-In ``hold`` mode (paper) the boxes kept on an update frame are recorded again, unchanged, on the
-following frames until the next update frame. In ``fresh`` mode the same persons are recorded
-with their own box of each frame (when still present and passing the class, confidence and area
-checks). A frame where the tracker returns no tracked box clears the kept boxes and the dominant
-person.
+Confidences are float32 (tracker output) compared with the threshold as Python floats, as the
+authors did (``float(conf) > 0.55``), so a float32 0.55 passes.
+
+In ``hold`` mode (paper) the boxes kept on an update frame are recorded again, unchanged, on every
+frame until the next update frame, whatever the tracker returns there. In ``fresh`` mode the same
+persons are recorded with their own box of each frame when the tracker still returns them and they
+pass the class, confidence and area checks.
 """
 
 from __future__ import annotations
@@ -75,8 +83,9 @@ def choose(*, motion_level: str, fps: float, params: AdaptiveParams) -> Adaptive
     )
 
 
-def _area(box: np.ndarray) -> float:
-    return float(max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0))
+def _area(box: np.ndarray) -> int:
+    """Area of an (x1, y1, x2, y2, ...) box from its int-truncated corners (as the authors)."""
+    return (int(box[2]) - int(box[0])) * (int(box[3]) - int(box[1]))
 
 
 class PersonRecorder:
@@ -98,10 +107,9 @@ class PersonRecorder:
         boxes_mode: str = "hold",
     ) -> None:
         self.adaptive = adaptive
-        self.frame_area = float(frame_size[0] * frame_size[1])
+        self.frame_area = frame_size[0] * frame_size[1]
         self.person_class = params.person_class
-        # Compared in float32, as the authors' torch tensors were (0.55 is not above 0.55).
-        self.person_conf = np.float32(params.person_conf)
+        self.person_conf = float(params.person_conf)
         self.dominant_ratio = params.dominant_area_ratio
         self.boxes_mode = boxes_mode
         self.person_ids: dict[int, int] = {}
@@ -111,24 +119,24 @@ class PersonRecorder:
         self.dominant_frames = 0
 
     def _is_person(self, row: np.ndarray) -> bool:
-        return int(row[6]) == self.person_class and np.float32(row[5]) > self.person_conf
+        return row[4] >= 0 and int(row[6]) == self.person_class and float(row[5]) > self.person_conf
 
     def _large_enough(self, row: np.ndarray) -> bool:
         return _area(row) >= self.adaptive.min_box_area_ratio * self.frame_area
 
     def step(self, frame_id: int, tracked: np.ndarray) -> list[Recorded]:
-        """Process frame ``frame_id`` (1-based) with its tracker output (M, 7)."""
-        with_id = [row for row in np.asarray(tracked).reshape(-1, 7) if row[4] >= 0]
-        if not with_id:
+        """Process frame ``frame_id`` (1-based) with its tracker output (M, 7), id -1 untracked."""
+        rows = np.asarray(tracked, dtype=np.float32).reshape(-1, 7)
+        if frame_id % self.adaptive.frame_interval != 0:
+            return self._between_updates(frame_id, rows)
+        if len(rows) == 0:
             self.held, self.dominant = [], None
             return []
-        if frame_id % self.adaptive.frame_interval != 0:
-            return self._between_updates(frame_id, with_id)
-        kept = [row for row in with_id if self._large_enough(row)]
+        kept = [row for row in rows if self._large_enough(row)]
         for row in kept:
-            track_id = int(row[4])
-            pid = self.person_ids.setdefault(track_id, len(self.person_ids) + 1)
-            self.counts[pid] = self.counts.get(pid, 0) + 1
+            if row[4] >= 0:
+                pid = self.person_ids.setdefault(int(row[4]), len(self.person_ids) + 1)
+                self.counts[pid] = self.counts.get(pid, 0) + 1
         candidates = [row for row in kept if self._is_person(row)]
         selected = self._apply_dominant(candidates)
         self.held = [
@@ -139,31 +147,32 @@ class PersonRecorder:
         return [self._record(frame_id, track_id, row) for track_id, row in self.held]
 
     def _apply_dominant(self, candidates: list[np.ndarray]) -> list[np.ndarray]:
+        """The persons kept on an update frame under the dominant-person rule."""
         limit = self.dominant_ratio * self.frame_area
         if self.dominant is not None:
-            current = [row for row in candidates if int(row[4]) == self.dominant]
-            if current and _area(current[0]) > limit:
+            current = next((row for row in candidates if int(row[4]) == self.dominant), None)
+            if current is not None and _area(current) >= limit:
                 self.dominant_frames += 1
-                return current[:1]
+                return [current]
             self.dominant = None
-        if candidates:
-            largest = max(candidates, key=_area)
-            if _area(largest) > limit:
-                self.dominant = int(largest[4])
-                self.dominant_frames += 1
-                return [largest]
+            return candidates
+        largest = max(candidates, key=_area, default=None)
+        if largest is not None and _area(largest) > limit:
+            self.dominant = int(largest[4])
+            self.dominant_frames += 1
+            return [largest]
         return candidates
 
-    def _between_updates(self, frame_id: int, with_id: list[np.ndarray]) -> list[Recorded]:
+    def _between_updates(self, frame_id: int, rows: np.ndarray) -> list[Recorded]:
         if self.boxes_mode == "hold":
             return [self._record(frame_id, track_id, row) for track_id, row in self.held]
-        now = {int(row[4]): row for row in with_id}
-        rows = []
+        now = {int(row[4]): row for row in rows if row[4] >= 0}
+        out = []
         for track_id, _ in self.held:
             row = now.get(track_id)
             if row is not None and self._is_person(row) and self._large_enough(row):
-                rows.append(self._record(frame_id, track_id, row))
-        return rows
+                out.append(self._record(frame_id, track_id, row))
+        return out
 
     def _record(self, frame_id: int, track_id: int, row: np.ndarray) -> Recorded:
         return Recorded(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from dp_synthetic import pattern
 
 from data_prep.config import MotionParams
@@ -46,3 +47,23 @@ def test_no_corners_means_no_step_and_low_motion():
     flat = [np.full((60, 80), 128, np.uint8) for _ in range(30)]
     assert motion_value(flat, MotionParams()) is None
     assert motion_level(flat, MotionParams()) == ("low", None)
+
+
+def test_a_step_that_loses_every_point_ends_the_group_uncounted(monkeypatch):
+    """Three steps move every point by (3, 4) px; the fourth loses all points and is not a step."""
+    calls = []
+
+    def flow(previous, image, points, *args, **kwargs):
+        calls.append(len(points))
+        status = np.ones((len(points), 1), np.uint8) * (len(calls) <= 3)
+        return points + np.float32([3, 4]), status, np.zeros((len(points), 1), np.float32)
+
+    monkeypatch.setattr(cv2, "calcOpticalFlowPyrLK", flow)
+    frames = gray_frames(30, 0)
+    corners = len(
+        cv2.goodFeaturesToTrack(
+            frames[0], maxCorners=100, qualityLevel=0.3, minDistance=7, blockSize=7
+        )
+    )
+    assert motion_value(frames, MotionParams()) == pytest.approx(5.0 * corners)
+    assert len(calls) == 4, "the group stops at the step where every point is lost"

@@ -116,10 +116,24 @@ def test_small_persons_are_never_recorded():
 
 
 def test_confidence_and_class_rules():
-    low_conf = track_rows([[(10, 10, 60, 60, 4, 0.55, 0)]] * 30)
+    # The authors compare float(conf) > 0.55: a float32 0.55 (0.550000012) passes, 0.549 does not.
+    at_threshold = track_rows([[(10, 10, 60, 60, 4, 0.55, 0)]] * 30)
+    low_conf = track_rows([[(10, 10, 60, 60, 4, 0.549, 0)]] * 30)
     car = track_rows([[(10, 10, 60, 60, 4, 0.9, 2)]] * 30)
     untracked = track_rows([[(10, 10, 60, 60, -1, 0.9, 0)]] * 30)
+    assert [r.frame_id for r in record(at_threshold)[0]] == list(range(15, 31))
     assert record(low_conf)[0] == [] and record(car)[0] == [] and record(untracked)[0] == []
+
+
+def test_box_area_uses_truncated_corners():
+    # Float area 31.9 x 31.9 = 1017.6 >= 10 % of 100 x 100, but the authors truncate the corners
+    # first: 31 x 31 = 961 < 1000, so the person is never kept.
+    tracked = track_rows([[(10.0, 10.0, 41.9, 41.9, 4, 0.9, 0)]] * 30)
+    assert record(tracked)[0] == []
+    tracked = track_rows([[(10.0, 10.0, 42.0, 41.9, 4, 0.9, 0)]] * 30)  # 32 x 31 = 992
+    assert record(tracked)[0] == []
+    tracked = track_rows([[(9.9, 10.0, 42.0, 42.0, 4, 0.9, 0)]] * 30)  # 33 x 32 = 1056
+    assert record(tracked)[0]
 
 
 def test_non_person_tracks_use_up_person_ids():
@@ -142,6 +156,35 @@ def test_dominant_person_hides_the_others_while_it_stays_large():
     assert recorder.dominant_frames == 9  # update frames 5, 10, ..., 45
 
 
+def test_a_lost_dominant_person_frees_everybody_until_the_next_update_frame():
+    frames = []
+    for frame_id in range(1, 91):
+        if frame_id < 50:
+            boxes = [(0, 0, 80, 80, 1, 0.9, 0), (80, 0, 100, 100, 2, 0.9, 0)]  # 64 % and 20 %
+        else:
+            boxes = [(0, 0, 60, 60, 1, 0.9, 0), (40, 0, 100, 100, 2, 0.9, 0)]  # 36 % and 60 %
+        frames.append(boxes)
+    rows, _ = record(track_rows(frames))
+    persons = {f: {r.person_id for r in rows if r.frame_id == f} for f in range(15, 91)}
+    assert all(persons[f] == {1} for f in range(15, 50))
+    # Update frame 50 drops person 1 as dominant; nobody new is chosen on that frame.
+    assert all(persons[f] == {1, 2} for f in range(50, 55))
+    # Update frame 55: person 2 covers 60 % and becomes the dominant person.
+    assert all(persons[f] == {2} for f in range(55, 91))
+
+
+def test_a_dominant_person_at_exactly_half_the_frame_stays_dominant():
+    frames = []
+    for frame_id in range(1, 91):
+        big = (0, 0, 80, 80, 1, 0.9, 0) if frame_id < 50 else (0, 0, 50, 100, 1, 0.9, 0)
+        frames.append([big, (80, 0, 100, 100, 2, 0.9, 0)])
+    rows, _ = record(track_rows(frames))
+    assert {r.person_id for r in rows} == {1}, "50 % keeps a dominant person (only < 50 % resets)"
+    # 50 % does not make a person dominant in the first place (> 50 % is needed).
+    frames = [[(0, 0, 50, 100, 1, 0.9, 0), (80, 0, 100, 100, 2, 0.9, 0)]] * 30
+    assert {r.person_id for r in record(track_rows(frames))[0]} == {1, 2}
+
+
 def test_hold_repeats_the_update_frame_box_and_fresh_follows_the_track():
     frames = [[(10 + f, 10, 60 + f, 60, 3, 0.9, 0)] for f in range(1, 31)]
     held, _ = record(track_rows(frames), mode="hold")
@@ -153,9 +196,14 @@ def test_hold_repeats_the_update_frame_box_and_fresh_follows_the_track():
     assert sorted(by_frame_held) == sorted(by_frame_fresh) == list(range(15, 31))
 
 
-def test_a_frame_without_tracked_boxes_clears_the_held_boxes():
+def test_only_update_frames_look_at_the_tracker_output():
     frames = [[(10, 10, 60, 60, 3, 0.9, 0)]] * 90
-    frames[16] = []  # frame 17 has no tracked box
+    frames[16] = []  # frame 17 (between updates) has no box: the held box is recorded anyway
+    frames[19] = []  # frame 20 (an update frame) has no box: nothing until the next update
+    frames[26] = [(10, 10, 60, 60, 3, 0.1, 0)]  # frame 27: too weak, but between updates
     rows, _ = record(track_rows(frames))
     recorded = {r.frame_id for r in rows}
-    assert 16 in recorded and not {17, 18, 19} & recorded and 20 in recorded
+    assert {15, 16, 17, 18, 19} <= recorded
+    assert not set(range(20, 25)) & recorded
+    assert set(range(25, 91)) <= recorded
+    assert {round(r.conf, 2) for r in rows} == {0.9}, "frame 27 repeats the box of frame 25"
