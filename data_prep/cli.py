@@ -17,6 +17,7 @@ from data_prep.label_map import read_pbtxt
 from data_prep.logs import setup_logging
 from data_prep.manifest import ParamsMismatchError
 from data_prep.sharding import parse_shard
+from data_prep.ultralytics_env import MissingDependencyError
 
 logger = logging.getLogger(__name__)
 
@@ -266,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("data_prep %s: %s", args.stage, " ".join(sys.argv[1:] if argv is None else argv))
     try:
         summary = dispatch(args, cfg)
-    except (ParamsMismatchError, FileNotFoundError, ValueError) as err:
+    except (ParamsMismatchError, MissingDependencyError, FileNotFoundError, ValueError) as err:
         logger.error("%s", err)
         return 1
     print(json.dumps(summary, indent=2, default=str))

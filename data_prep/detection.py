@@ -14,6 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from data_prep.config import DetectorParams
+from data_prep.ultralytics_env import import_ultralytics
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +47,12 @@ class YoloDetector:
         device: str | None = None,
         half: bool = False,
     ) -> None:
-        from ultralytics import YOLO
-
+        yolo_class = import_ultralytics().YOLO
         if weights.endswith(".pt") and not Path(weights).exists():
             logger.warning(
                 "weights %s not found locally; Ultralytics will try to download them", weights
             )
-        self.model = YOLO(weights, task="detect")
+        self.model = yolo_class(weights, task="detect")
         self.kwargs = {
             "imgsz": imgsz,
             "conf": conf,

@@ -26,6 +26,7 @@ from data_prep.manifest import DONE, FAILED, REJECTED, Manifest, Timer, read_rec
 from data_prep.pass_cache import cache_path, pass_digest, save_pass
 from data_prep.sharding import NO_SHARD, Shard
 from data_prep.tracking import load_tracker_args, write_tracker_yaml
+from data_prep.ultralytics_env import require
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ def run_filter(
     logger.info("filter: %d clips found, %d to do", len(clips), len(todo))
     tracker_args = None
     if todo:
+        require("scenedetect", "the filter's scene-cut detection")
         detector = detector or LazyDetector(cfg.detector)
         tracker_args = load_tracker_args(
             write_tracker_yaml(cfg.botsort, out_dir / "tracker" / "botsort.yaml")

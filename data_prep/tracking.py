@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from data_prep.config import BotSortParams
+from data_prep.ultralytics_env import import_ultralytics
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def write_tracker_yaml(params: BotSortParams, path: Path) -> Path:
 
 def load_tracker_args(path: Path) -> Any:
     """Read a tracker yaml the way Ultralytics' track mode does (an IterableSimpleNamespace)."""
+    import_ultralytics()
     from ultralytics.utils import YAML, IterableSimpleNamespace
 
     return IterableSimpleNamespace(**YAML.load(str(path)))
@@ -47,6 +49,7 @@ def load_tracker_args(path: Path) -> Any:
 
 def make_tracker(args: Any) -> Any:
     """A fresh Ultralytics BOTSORT tracker (one per clip, like track mode without persist)."""
+    import_ultralytics()
     from ultralytics.trackers.bot_sort import BOTSORT
 
     if args.tracker_type != "botsort":
