@@ -36,6 +36,9 @@ from data_prep.video_io import (
 
 logger = logging.getLogger(__name__)
 
+# Decoded duration this far short of the declared one is reported as a possible truncation.
+TRUNCATION_TOLERANCE_S = 0.25
+
 
 def output_size(info: VideoInfo, height: int) -> tuple[int, int]:
     """(width, height) of the clips: ``height`` (or the source's, if 0), display aspect kept.
@@ -159,6 +162,7 @@ def split_source(*, path: Path, source: str, clips_dir: Path, params: SplitParam
         if state["writer"] is not None:
             tail = state["writer"].count
             state["writer"].discard()
+    decoded_seconds = float(prev_t + duration)
     final_dir = clips_dir / source
     final_dir.mkdir(parents=True, exist_ok=True)
     clips = []
@@ -179,17 +183,41 @@ def split_source(*, path: Path, source: str, clips_dir: Path, params: SplitParam
         "height": height,
         "clips": len(clips),
         "tail_frames_dropped": tail,
+        "seconds_declared": None if info.duration is None else round(info.duration, 3),
+        "seconds_decoded": round(decoded_seconds, 3),
     }
-    if info.frames and decoded < info.frames:
-        logger.warning(
-            "%s: decoded %d of the %d frames the container lists; the file may be truncated",
-            path,
-            decoded,
-            info.frames,
-        )
-    if reader.bad_packets:
-        logger.warning("%s: %d packets could not be decoded", path, reader.bad_packets)
+    figures["warnings"] = decode_warnings(
+        info=info, decoded=decoded, seconds=decoded_seconds, bad_packets=reader.bad_packets
+    )
+    for warning in figures["warnings"]:
+        logger.warning("%s: %s", path, warning)
     return {"clips": clips, "figures": figures}
+
+
+def decode_warnings(
+    *, info: VideoInfo, decoded: int, seconds: float, bad_packets: int
+) -> list[str]:
+    """Signs of a damaged source (truncated file, undecodable packets), as sentences.
+
+    Args:
+        info: what the file declares.
+        decoded: frames decoded.
+        seconds: the duration decoded (end of the last frame, from the first frame's time).
+        bad_packets: packets that failed to decode.
+    """
+    warnings = []
+    if info.frames and decoded < info.frames:
+        warnings.append(
+            f"decoded {decoded} of the {info.frames} frames the file lists; it may be truncated"
+        )
+    if info.duration is not None and seconds < info.duration - TRUNCATION_TOLERANCE_S:
+        warnings.append(
+            f"decoded {seconds:.2f} s of the {info.duration:.2f} s the file declares; "
+            "it may be truncated"
+        )
+    if bad_packets:
+        warnings.append(f"{bad_packets} packets could not be decoded")
+    return warnings
 
 
 def _work(job: tuple[str, str, str, SplitParams]) -> dict:
@@ -250,7 +278,7 @@ def run_split(
         workers,
     )
     jobs = [(name, str(path), str(clips_dir), cfg.split) for name, path in todo]
-    new_clips = 0
+    new_clips = warned = 0
     for result in progress(_results(jobs, workers), total=len(jobs), desc="split"):
         figures = dict(result.get("figures", {}))
         manifest.add(
@@ -263,11 +291,17 @@ def run_split(
         )
         if result["status"] == DONE:
             new_clips += len(result["clips"])
+            warned += bool(figures.get("warnings"))
             logger.info("%s: %d clips", result["key"], len(result["clips"]))
         else:
             logger.error("%s: failed: %s", result["key"], result["reason"])
     manifest.close()
-    summary = {"stage": "split", "sources_processed": len(jobs), "clips_written": new_clips}
+    summary = {
+        "stage": "split",
+        "sources_processed": len(jobs),
+        "clips_written": new_clips,
+        "sources_with_warnings": warned,
+    }
     summary.update(manifest.summary())
     return summary
 

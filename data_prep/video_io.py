@@ -33,6 +33,8 @@ class VideoInfo:
     frames: int
     # Display aspect correction (sample aspect ratio), 1 for square pixels.
     sample_aspect: Fraction
+    # Duration in seconds the stream (or else the container) declares; None when unknown.
+    duration: float | None = None
 
 
 def list_videos(root: Path, *, extensions: list[str] | None) -> list[Path]:
@@ -89,7 +91,16 @@ class VideoReader:
             fps=Fraction(self.stream.average_rate) if self.stream.average_rate else None,
             frames=int(self.stream.frames or 0),
             sample_aspect=Fraction(sar) if sar else Fraction(1),
+            duration=self._declared_duration(),
         )
+
+    def _declared_duration(self) -> float | None:
+        """Seconds the video stream declares, else the container, else None."""
+        if self.stream.duration and self.stream.time_base:
+            return float(self.stream.duration * self.stream.time_base)
+        if self._container.duration:
+            return self._container.duration / av.time_base
+        return None
 
     def frames(self) -> Iterator[av.VideoFrame]:
         """Decoded frames in presentation order."""

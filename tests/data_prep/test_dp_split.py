@@ -55,6 +55,8 @@ def test_corrupt_and_truncated_files_are_reported_and_the_run_goes_on(tmp_path):
     good = write_video(raw / "good.mp4", frames=95, size=(32, 32))
     data = good.read_bytes()
     (raw / "truncated.mp4").write_bytes(data[: len(data) // 2])
+    streamable = write_video(tmp_path / "long.mkv", frames=300, size=(32, 32)).read_bytes()
+    (raw / "cut_short.mkv").write_bytes(streamable[: len(streamable) * 6 // 10])
     (raw / "noise.avi").write_bytes(np.random.default_rng(0).bytes(4000))
     (raw / "notes.txt").write_text("not a video")
     cfg = load_config(None, ["split.preset=ultrafast", "split.height=32"])
@@ -66,7 +68,16 @@ def test_corrupt_and_truncated_files_are_reported_and_the_run_goes_on(tmp_path):
     )
     assert records["noise"].status == "failed"
     assert "notes" not in records, "files without a video extension are not sources"
-    assert (summary["done"], summary["failed"]) == (1, 2)
+    # A streamable file cut short still yields the clips of its readable part, with a warning.
+    cut = records["cut_short"]
+    decoded = cut.figures["seconds_decoded"]
+    assert cut.status == "done" and cut.figures["seconds_declared"] == 10.0
+    assert 3.0 <= decoded < 9.0 and len(cut.outputs) == round(decoded * 30) // 90
+    assert cut.figures["warnings"] == [
+        f"decoded {decoded:.2f} s of the 10.00 s the file declares; it may be truncated"
+    ]
+    assert records["good"].figures["warnings"] == []
+    assert (summary["done"], summary["failed"], summary["sources_with_warnings"]) == (2, 2, 1)
 
 
 def test_rerun_skips_finished_sources_and_bad_names_are_reported(tmp_path):
@@ -96,3 +107,21 @@ def test_output_size_keeps_display_aspect_with_even_width():
     assert output_size(anamorphic, 480) == (872, 480)  # 720 * 16/11 * 480/576 = 872.7
     odd = VideoInfo(width=641, height=361, fps=None, frames=0, sample_aspect=Fraction(1))
     assert output_size(odd, 0) == (640, 360)  # 641 * 360/361 = 639.2 -> nearest even
+
+
+def test_sources_are_split_in_parallel_worker_processes(tmp_path):
+    raw = tmp_path / "raw"
+    for name in ("a", "b", "c"):
+        write_video(raw / f"{name}.mp4", frames=70, size=(32, 32), shift_per_frame=1)
+    cfg = load_config(None, ["split.preset=ultrafast", "split.height=32"])
+    cfg.split.clip_seconds = 1.0
+    serial = run_split(input_dir=raw, out_dir=tmp_path / "serial", cfg=cfg, workers=1)
+    parallel = run_split(input_dir=raw, out_dir=tmp_path / "parallel", cfg=cfg, workers=2)
+    assert serial["clips_written"] == parallel["clips_written"] == 6
+    for name in ("a", "b", "c"):
+        for seq in range(2):
+            clip = f"{name}/{name}_{seq:03d}.mp4"
+            one = decoded_frames(tmp_path / "serial" / "clips" / clip)
+            two = decoded_frames(tmp_path / "parallel" / "clips" / clip)
+            assert len(one) == len(two) == 30
+            assert all(np.array_equal(x, y) for x, y in zip(one, two, strict=True))
