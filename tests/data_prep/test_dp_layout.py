@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import re
 
@@ -12,7 +13,7 @@ from data_prep.build_dataset import run_split_dataset, run_to_ava
 from data_prep.label_map import ACTION_NAMES, MICROG_IDS, format_pbtxt, read_pbtxt, write_pbtxt
 from data_prep.manifest import read_records
 
-FRAMES = 60
+FRAMES = 90
 SOURCES = ["C-65mBQ7s_Q", "_ikouWcXhd0", "Apollo13", "ISS"]
 ACTIONS = [12, 17, 79, 80, 14, 28, 61]
 
@@ -100,8 +101,12 @@ def test_annotation_files_follow_the_released_format(built):
     train_ids = {int(r[6]) for r in read_rows(ann / "ava_train.csv")}
     assert train_ids == label_ids, "every action id is in train"
     assert len(all_rows) == summary["ava_rows"]
-    # Stamp of a person tracked on frames 15..60: median 37.5 -> 37.
-    assert {int(r[1]) for r in all_rows} == {37}
+    # Stamp of a person tracked on frames 15..90: median 52.5 -> 52 (the earlier of the two).
+    assert {int(r[1]) for r in all_rows} == {52}
+    clips = {s: {r[0] for r in read_rows(ann / f"ava_{s}.csv")} for s in ("train", "val", "test")}
+    # 8 clips: int(0.7 * 8) = 5 train, int(0.1 * 8) = 0 val, the other 3 test.
+    assert [len(clips[s]) for s in ("train", "val", "test")] == [5, 0, 3]
+    assert summary["split"]["train"]["clips"] == 5 and summary["split"]["test"]["clips"] == 3
 
 
 def test_frame_lists_and_frames(built):
@@ -139,11 +144,17 @@ def test_report_split_and_resume(built):
     assert again["frames"]["extracted"] == 0, "frames of finished clips are not extracted again"
     assert (ds / "frames" / "ISS_000" / "ISS_000_000001.jpg").stat().st_mtime_ns == first
     assert len(read_records(ds / "manifests", "frames")) == 8
-    cfg.dataset.group_by = "source"
-    grouped = run_split_dataset(dataset_dir=ds, cfg=cfg)
+    grouped_cfg = copy.deepcopy(cfg)
+    grouped_cfg.dataset.group_by = "source"
+    grouped = run_split_dataset(dataset_dir=ds, cfg=grouped_cfg)
     assert grouped["sources_in_several_splits"] == 0
     split_lines = (ds / "prep" / "split.csv").read_text().splitlines()
     assert split_lines[0] == "video_id,source,split" and len(split_lines) == 9
+    for line in split_lines[1:]:
+        clip, source, split = line.split(",")
+        assert clip.rsplit("_", 1)[0] == source
+    paper = run_split_dataset(dataset_dir=ds, cfg=cfg)  # back to the paper's split
+    assert paper["sources_in_several_splits"] > 0 and paper["train"]["clips"] == 5
 
 
 def test_the_produced_folder_trains_with_the_core(built, tmp_path):
@@ -156,7 +167,7 @@ def test_the_produced_folder_trains_with_the_core(built, tmp_path):
     _, ds, _, _ = built
     config = Path(__file__).resolve().parents[2] / "configs" / "MicroG" / "SLOWFAST_8x8.yaml"
     train_clips = {r[0] for r in read_rows(ds / "annotations" / "ava_train.csv")}
-    assert len(train_clips) >= 4  # batch 2, drop_last: at least 2 iterations
+    assert len(train_clips) == 5  # one keyframe each; batch 2 with drop_last: 2 iterations
     num_classes = len(read_pbtxt(ds / "annotations" / "label_map.pbtxt"))
     argv = [
         "--cfg", str(config), "TRAIN.DATASET", "microg", "TEST.DATASET", "microg",
@@ -165,7 +176,7 @@ def test_the_produced_folder_trains_with_the_core(built, tmp_path):
         "SOLVER.MAX_EPOCH", "1", "TRAIN.EVAL_PERIOD", "1", "TRAIN.CHECKPOINT_FILE_PATH", "",
         "MODEL.NUM_CLASSES", str(num_classes), "DATA.TRAIN_JITTER_SCALES", "[32, 40]",
         "DATA.TRAIN_CROP_SIZE", "32", "DATA.TEST_CROP_SIZE", "32",
-        "DATA_LOADER.NUM_WORKERS", "0", "PROGRESS_BAR", "False",
+        "DATA_LOADER.NUM_WORKERS", "0", "PROGRESS_BAR", "False", "LOG_PERIOD", "1",
         # 8 clips leave int(0.1 * 8) = 0 for val: validate on the test split instead.
         "MICROG.VAL_LISTS", "['test.csv']", "MICROG.VAL_GROUNDTRUTH_FILE", "ava_test_gt.csv",
         "MICROG.VAL_PREDICT_BOX_LISTS", "['ava_test_predicted_boxes.csv']",
@@ -173,6 +184,12 @@ def test_the_produced_folder_trains_with_the_core(built, tmp_path):
     assert main(argv) == 0
     stats = read_json_stats(tmp_path / "run" / "json_stats.log")
     assert [line["_type"] for line in stats] == ["train_epoch", "val_epoch", "test_epoch"]
+    iters = [
+        line["cur_iter"]
+        for line in read_json_stats(tmp_path / "run" / "stdout.log")
+        if line["_type"] == "train_iter"
+    ]
+    assert iters == ["1", "2"], "5 train clips, batch 2, LOG_PERIOD 1: two iterations"
     test_boxes = {tuple(r[:6]) for r in read_rows(ds / "annotations" / "ava_test.csv")}
     detections = read_rows(tmp_path / "run" / "detections_test.csv")
     assert len(detections) == num_classes * len(test_boxes)
