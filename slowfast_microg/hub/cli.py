@@ -83,7 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("root", help="the dataset root (or a folder above it, e.g. the download)")
     verify.add_argument("--cfg", help="config giving file names and MODEL.NUM_CLASSES")
     verify.add_argument(
-        "--layout", choices=LAYOUTS, default="either", help="frames, videos, or either per clip"
+        "--layout",
+        choices=LAYOUTS,
+        default="either",
+        help="media each clip needs: frames, videos, either, or none (annotations only)",
     )
     verify.add_argument("--limit", type=int, default=20, help="problems shown per group (0: all)")
     return parser
@@ -118,9 +121,10 @@ def run_verify(
 
 
 def _check_request(request: FetchRequest, *, limit: int) -> int:
-    kind = PRESETS[request.preset].verify
+    preset = PRESETS[request.preset]
+    kind = preset.verify
     if kind == "layout":
-        return run_verify(request.local_dir, limit=limit)
+        return run_verify(request.local_dir, layout=preset.media, limit=limit)
     if kind == "checkpoints":
         problems = hub_download.checkpoint_status(request.local_dir, request.models)
         for problem in problems:

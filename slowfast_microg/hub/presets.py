@@ -48,6 +48,7 @@ class Preset:
     patterns: tuple[str, ...] | None
     help: str
     verify: str  # "layout", "checkpoints" or "files": the check run after the download
+    media: str = "either"  # with verify "layout": the media checked ("none": annotations only)
 
 
 PRESETS: dict[str, Preset] = {
@@ -62,6 +63,7 @@ PRESETS: dict[str, Preset] = {
         (*TRAIN_READY_ANNOTATIONS, *DOCS),
         "only the frame lists and annotations of the train-ready layout (small)",
         "layout",
+        media="none",
     ),
     "raw-annotations": Preset(
         RAW,

@@ -14,7 +14,7 @@ with the same readers in collect mode (``slowfast_microg.datasets.ava_io`` and
   its clip, listed clips without boxes and ground-truth frames without a box to score are
   warned about, a clip in two splits is warned about;
 - frames: every listed JPEG exists (layout "frames"), every clip has ``<clip>.mp4`` (layout
-  "videos"), or either of the two ("either").
+  "videos"), or either of the two ("either"); layout "none" checks the annotations only.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from slowfast_microg.hub.report import WARNING, Report
 
 logger = logging.getLogger(__name__)
 
-LAYOUTS = ("frames", "videos", "either")
+LAYOUTS = ("frames", "videos", "either", "none")
 _GT_KEYS = {"val": "MICROG.VAL_GROUNDTRUTH_FILE", "test": "AVA.GROUNDTRUTH_FILE"}
 # Offending names quoted in one aggregated message.
 _NAMED = 5
@@ -262,7 +262,8 @@ def verify_layout(
             annotations/ (names from ``cfg``'s AVA and MICROG keys).
         cfg: a config giving file names and MODEL.NUM_CLASSES (defaults: the MicroG-4M
             release's names and 50 classes); its DATA.PATH_TO_DATA_DIR is replaced by ``root``.
-        layout: "frames" (JPEG folders), "videos" (``<clip>.mp4``) or "either".
+        layout: "frames" (JPEG folders), "videos" (``<clip>.mp4``), "either", or "none" (no
+            media check: an annotations-only download).
 
     Returns:
         The report; ``report.ok`` is False when any error was found.
@@ -300,6 +301,8 @@ def verify_layout(
             owner[clip] = split
             clips[clip] = paths
     _class_usage(label_map, train_rows, report)
+    if layout == "none":
+        return report
     _media(
         clips,
         frame_dir=data_path(cfg, cfg.AVA.FRAME_DIR),

@@ -5,6 +5,7 @@ arguments and writes files into ``local_dir`` as a download would.
 """
 
 import runpy
+import shutil
 import sys
 from pathlib import Path
 
@@ -71,6 +72,28 @@ def test_train_ready_fetch_then_verify(fake_hub, tmp_path, capsys):
     assert main(["verify", str(tmp_path / "data"), "--cfg", str(config)]) == 0
     expected_root = tmp_path / "data" / "MicroG-HAR-train-ready" / "ava"
     assert f"Use DATA.PATH_TO_DATA_DIR {expected_root}" in capsys.readouterr().out
+
+
+def test_annotations_only_download_checks_no_frames(fake_hub, tmp_path, capsys):
+    from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
+
+    def writer(local):
+        root = hub_layout.write_layout(local)
+        (root / "annotations" / "label_map.pbtxt").write_text(
+            hub_layout.label_map_text(dict(MICROG_CLASSES))
+        )
+        shutil.rmtree(root / "frames")  # the preset does not fetch them
+
+    hub = fake_hub(writer)
+    argv = ["--what", "train-ready-annotations", "--dest", str(tmp_path)]
+    assert main(argv) == 0
+    assert hub.calls[0]["allow_patterns"] == ["*frame_lists/*", "*annotations/*", "*.md", "*.txt"]
+    out = capsys.readouterr().out
+    assert "5 clips" in out and "ERRORS" not in out and "frame folder" not in out
+    # The same folder fails the full check, which needs frames or videos for every clip.
+    root = tmp_path / "MicroG-HAR-train-ready"
+    assert main(["verify", str(root), "--limit", "0"]) == 1
+    assert capsys.readouterr().out.count("frame folder") == 5
 
 
 def test_checkpoints_for_one_model(fake_hub, tmp_path, capsys):
