@@ -21,7 +21,7 @@ import yaml
 logger = logging.getLogger(__name__)
 
 # Bump when a default changes the produced data, so manifests of older runs are not mixed in.
-CONFIG_VERSION = 1
+CONFIG_VERSION = 2  # 2: track post-processing made exact (update frames only, int areas)
 
 VIDEO_EXTENSIONS = [
     ".mp4", ".mov", ".mkv", ".avi", ".webm", ".flv", ".wmv", ".m4v",
