@@ -4,6 +4,7 @@ The hub is never contacted: ``snapshot_downloader`` is replaced by a fake that r
 arguments and writes files into ``local_dir`` as a download would.
 """
 
+import inspect
 import runpy
 import shutil
 import sys
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import hub_layout
 import pytest
+from huggingface_hub import snapshot_download
 from huggingface_hub.utils import filter_repo_objects
 
+from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
 from slowfast_microg.hub import build_requests, download
 from slowfast_microg.hub.cli import main
 
@@ -75,8 +78,6 @@ def test_train_ready_fetch_then_verify(fake_hub, tmp_path, capsys):
 
 
 def test_annotations_only_download_checks_no_frames(fake_hub, tmp_path, capsys):
-    from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
-
     def writer(local):
         root = hub_layout.write_layout(local)
         (root / "annotations" / "label_map.pbtxt").write_text(
@@ -168,10 +169,6 @@ def _selected(files, request):
 @pytest.mark.parametrize("what", ["train-ready", "checkpoints", "all"])
 def test_requests_fit_the_real_snapshot_download(tmp_path, what):
     """Every argument the requests pass is one the installed hub library accepts."""
-    import inspect
-
-    from huggingface_hub import snapshot_download
-
     signature = inspect.signature(snapshot_download)
     for request in build_requests(what=what, dest=tmp_path, revision="v1.0"):
         bound = signature.bind(**request.snapshot_kwargs())

@@ -5,6 +5,7 @@ import shutil
 import hub_layout
 import pytest
 
+from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
 from slowfast_microg.hub import find_layout_root, verify_layout
 from slowfast_microg.hub.cli import main
 
@@ -154,8 +155,6 @@ def test_an_ava_model_may_score_a_subset_of_its_ids(layout):
 
 
 def test_a_50_class_map_with_other_ids_than_the_release_is_named(layout):
-    from slowfast_microg.datasets.microg_classes import MICROG_CLASSES
-
     label_map = layout / "annotations" / "label_map.pbtxt"
     label_map.write_text(hub_layout.label_map_text(dict(MICROG_CLASSES)))
     report = verify_layout(layout, layout="frames")  # the default config: 50 classes

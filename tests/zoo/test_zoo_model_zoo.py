@@ -134,7 +134,8 @@ def test_a_config_outside_every_section_is_an_error(tmp_path, capsys):
 
 
 def test_ava_rows_name_the_kinetics_set_inside_the_ava_model():
-    rows = {config: line for line in ZOO.read_text().splitlines() for config in CONFIG.findall(line)}
+    lines = ZOO.read_text().splitlines()
+    rows = {config: line for line in lines for config in CONFIG.findall(line)}
     for config, kinetics in (
         ("MicroG/zero_shot/SLOW_8x8_AVA.yaml", "Kinetics 400"),
         ("JHMDB/SLOW_8x8_AVA.yaml", "Kinetics 400"),
