@@ -193,3 +193,13 @@ def test_pickle_without_blobs_is_explained(tmp_path: Path) -> None:
     _write_pickle(path, {"model_state": {}})
     with pytest.raises(CheckpointError, match="'blobs'"):
         load_checkpoint(path, TinyNet(), checkpoint_type="caffe2")
+
+
+@pytest.mark.parametrize(
+    "blob", [np.array(["a", "b"]), np.array([1.0, "x"], dtype=object)], ids=["str", "object"]
+)
+def test_non_numeric_blob_is_refused_with_its_name(tmp_path: Path, blob: np.ndarray) -> None:
+    path = tmp_path / "odd.pkl"
+    _write_pickle(path, {"blobs": {"conv1_w": blob}})
+    with pytest.raises(CheckpointError, match="blob 'conv1_w' holds .* values, not numbers"):
+        load_checkpoint(path, TinyNet(), checkpoint_type="caffe2")

@@ -16,6 +16,8 @@ from slowfast_microg.models.checkpoint.safe_pickle import ForbiddenGlobalError, 
 
 logger = logging.getLogger(__name__)
 
+# numpy dtype kinds a blob may have: bool, signed and unsigned integer, float.
+NUMERIC_KINDS = "biuf"
 CORRUPT_HINT = "The file may be truncated or corrupt: copy or download it again."
 
 
@@ -92,10 +94,15 @@ def read_caffe2_blobs(path: str | Path) -> dict[str, np.ndarray]:
         )
     blobs = {}
     for name, value in content["blobs"].items():
-        if isinstance(value, np.ndarray | np.generic | int | float):
-            blobs[str(name)] = np.asarray(value)
-        else:
+        if not isinstance(value, np.ndarray | np.generic | int | float):
             raise CheckpointError(
                 f"{path}: blob {name!r} is a {type(value).__name__}, not a numpy array."
             )
+        array = np.asarray(value)
+        if array.dtype.kind not in NUMERIC_KINDS:
+            raise CheckpointError(
+                f"{path}: blob {name!r} holds {array.dtype} values, not numbers. Caffe2 "
+                "checkpoints hold numeric arrays only: is this file a checkpoint?"
+            )
+        blobs[str(name)] = array
     return blobs
