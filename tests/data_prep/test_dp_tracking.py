@@ -207,3 +207,59 @@ def test_only_update_frames_look_at_the_tracker_output():
     assert not set(range(20, 25)) & recorded
     assert set(range(25, 91)) <= recorded
     assert {round(r.conf, 2) for r in rows} == {0.9}, "frame 27 repeats the box of frame 25"
+
+
+def scripted_detections(frame_id: int) -> np.ndarray:
+    """Detections (N, 6) of frame ``frame_id`` (0-based) exercising the tracker's branches."""
+    dets = []
+    if not 20 <= frame_id <= 22:  # three frames without any detection
+        dets.append([20 + 2 * frame_id, 40, 120 + 2 * frame_id, 200, 0.9, 0])  # steady person
+        if frame_id >= 10:
+            dets.append([200, 20, 300, 120, 0.55, 0])  # below new_track_thresh 0.6: no track
+        if frame_id % 7 < 4:
+            dets.append([150, 130, 230, 235, 0.3 if frame_id % 2 else 0.7, 2])  # flickering car
+    if frame_id == 40:
+        dets = [[60, 60, 100, 100, 0.3, 0]]  # only a weak detection: returned without an id
+    if frame_id in (50, 51):
+        dets = [[10, 150, 60, 230, 0.8, 0]]  # a new person alone: hidden until confirmed
+    return np.array(dets, np.float32).reshape(-1, 6)
+
+
+def test_track_frame_returns_what_ultralytics_track_mode_returns(pinned_args, tmp_path):
+    """The same detections through ``model.track`` (the authors' call) and through track_frame."""
+    import torch
+    from ultralytics import YOLO
+    from ultralytics.engine.results import Boxes
+
+    yaml_path = write_tracker_yaml(PipelineConfig().botsort, tmp_path / "botsort.yaml")
+    frames = [
+        np.roll(np.indices((240, 320)).sum(0)[..., None] % 17 * 15, 2 * i, axis=1)
+        .repeat(3, axis=2)
+        .astype(np.uint8)
+        for i in range(60)
+    ]
+    model = YOLO("yolo11n.yaml")
+    state = {"frame": 0}
+
+    def inject(predictor):  # runs before the tracker's own postprocess callback
+        for result in predictor.results:
+            dets = torch.from_numpy(scripted_detections(state["frame"]))
+            result.boxes = Boxes(dets, result.orig_shape)
+
+    model.add_callback("on_predict_postprocess_end", inject)
+    expected = []
+    for i, frame in enumerate(frames):
+        state["frame"] = i
+        result = model.track(frame, persist=True, tracker=str(yaml_path), imgsz=128, verbose=False)
+        data = result[0].boxes.data.numpy()
+        if not result[0].boxes.is_track:
+            data = np.concatenate([data[:, :4], np.full((len(data), 1), -1.0), data[:, 4:]], 1)
+        expected.append(data.astype(np.float32))
+    tracker = make_tracker(pinned_args)
+    ours = [track_frame(tracker, scripted_detections(i), f) for i, f in enumerate(frames)]
+    for i, (mine, theirs) in enumerate(zip(ours, expected, strict=True)):
+        assert mine.shape == theirs.shape, f"frame {i}"
+        np.testing.assert_allclose(mine, theirs, atol=1e-3, err_msg=f"frame {i}")
+    assert [len(out) for out in ours[20:23]] == [0, 0, 0], "frames without detections"
+    assert ours[40][:, 4].tolist() == [-1.0], "a detection the tracker does not return"
+    assert len(ours[50]) == 0 and ours[51][:, 4].tolist() == [3.0], "unconfirmed, then id 3"
