@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from dp_synthetic import write_video
@@ -50,3 +51,17 @@ def test_changed_parameters_are_refused(tmp_path, person_weights, caplog):
     assert main([*base, "--imgsz", "128", "--no-progress"]) == 0
     assert main([*base, "--imgsz", "160", "--no-progress"]) == 1
     assert "detector.imgsz: 128 -> 160" in caplog.text
+
+
+def test_progress_bars_on_the_console_and_every_line_in_the_log_file(tmp_path, capsys):
+    for name in ("a", "b"):
+        write_video(tmp_path / "raw" / f"{name}.mp4", frames=95, size=(32, 32))
+    argv = ["split", "--input", str(tmp_path / "raw"), "--out", str(tmp_path / "out")]
+    assert main([*argv, "--height", "32", "--set", "split.preset=ultrafast"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"\rsplit: +\d+%\|.*\| \d/2 \[", err), "a tqdm bar over the 2 sources"
+    log = (tmp_path / "out" / "logs" / "data_prep.log").read_text()
+    assert "INFO data_prep.split_clips: a: 1 clips" in log and "b: 1 clips" in log
+    assert main([*argv, "--height", "32", "--set", "split.preset=ultrafast"]) == 0
+    log = (tmp_path / "out" / "logs" / "data_prep.log").read_text()
+    assert log.count("data_prep split:") == 2, "appended, not truncated"
