@@ -29,7 +29,10 @@ SECTIONS = (
     ("Table 1: fine-tuned on MicroG-4M", "MicroG"),
     ("Table 2: AVA models, zero-shot on MicroG-4M", "MicroG/zero_shot"),
     ("Cross-domain: AVA models, zero-shot on JHMDB-21 (paper v2 Table 3)", "JHMDB"),
-    ("Improved: RoI scale matched to the feature stride (not in the paper)", "MicroG/improved"),
+    (
+        "Improved: RoI scale matched to the feature stride, full SlowFast clips (not in the paper)",
+        "MicroG/improved",
+    ),
     ("Quick start: the embedded synthetic sample", "MicroG/sample"),
 )
 PRETRAINED_DIR = "checkpoints/pretrained"
