@@ -27,6 +27,7 @@ def write_video(
     shift_per_frame: int = 0,
     levels: list[int] | None = None,
     codec: str = "libx264",
+    audio: bool = False,
 ) -> Path:
     """Write a synthetic video.
 
@@ -39,6 +40,7 @@ def write_video(
         shift_per_frame: horizontal motion of the texture in pixels per frame.
         levels: instead of a texture, frame i is a flat grey of ``levels[i]``.
         codec: video encoder.
+        audio: also write a silent mono AAC track as long as the video.
     """
     height, width = size
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,7 @@ def write_video(
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         if codec == "libx264":
             stream.options = {"preset": "ultrafast", "crf": "10"}
+        sound = container.add_stream("aac", rate=48000) if audio else None
         for i in range(frames):
             if levels is not None:
                 image = np.full((height, width, 3), levels[i], np.uint8)
@@ -61,7 +64,22 @@ def write_video(
                 container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
+        if sound is not None:
+            _write_silence(container, sound, seconds=frames / fps)
     return path
+
+
+def _write_silence(container: av.container.OutputContainer, stream, *, seconds: float) -> None:
+    """Encode ``seconds`` of silence (mono, 48 kHz) into the audio ``stream`` of ``container``."""
+    for start in range(0, int(seconds * 48000), 1024):
+        frame = av.AudioFrame.from_ndarray(
+            np.zeros((1, 1024), np.float32), format="fltp", layout="mono"
+        )
+        frame.sample_rate, frame.pts = 48000, start
+        for packet in stream.encode(frame):
+            container.mux(packet)
+    for packet in stream.encode(None):
+        container.mux(packet)
 
 
 def decoded_frames(path: Path) -> list[np.ndarray]:

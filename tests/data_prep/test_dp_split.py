@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import av
 import numpy as np
 from dp_synthetic import decoded_frames, write_video
 
@@ -15,7 +16,9 @@ from data_prep.video_io import VideoInfo, VideoReader
 
 def test_ten_seconds_give_three_clips_of_90_frames_at_480p(tmp_path):
     raw = tmp_path / "raw"
-    write_video(raw / "C-65mBQ7s_Q.mp4", frames=300, fps=30, size=(48, 64))
+    source = write_video(raw / "C-65mBQ7s_Q.mp4", frames=300, fps=30, size=(48, 64), audio=True)
+    with av.open(str(source)) as container:
+        assert [s.type for s in container.streams] == ["video", "audio"]
     cfg = load_config(None, ["split.preset=ultrafast"])
     summary = run_split(input_dir=raw, out_dir=tmp_path / "out", cfg=cfg)
     clips = sorted((tmp_path / "out" / "clips" / "C-65mBQ7s_Q").glob("*.mp4"))
