@@ -36,3 +36,40 @@ def test_state_dict_matches_manifest(name):
     assert params_count(model) == PAPER_PARAMS[name]
     # res5 has stride 1 and dilation 2: every pathway's head input has stride 16.
     assert model.feature_strides == [16] * (2 if "SLOWFAST" in name else 1)
+
+
+# Table 1 of the paper, parameters in millions, by the authors' run name.
+TABLE_1_MILLIONS = {
+    "C2D_8x8_R50": 23.61,
+    "C2D_NLN_8x8_R50": 30.97,
+    "I3D_8x8_R50": 27.33,
+    "I3D_NLN_8x8_R50": 34.68,
+    "SLOWONLY_8x8_R50": 31.74,
+    "SLOWONLY_4x16_R50": 31.74,
+    "SLOWFAST_8x8_R50": 33.76,
+    "SLOWFAST_4x16_R50": 33.76,
+    "MVIT_B_16x4": 36.34,
+    "MVITv2_S_16x4": 34.27,
+    "X3D_S": 2.02,
+    "X3D_L": 4.37,
+}
+# The other two manifest families and the test modules that compare them key by key.
+OTHER_FAMILIES = {
+    "MVIT_B_16x4": "test_mvit_manifest.py",
+    "MVITv2_S_16x4": "test_mvit_manifest.py",
+    "X3D_S": "test_x3d.py",
+    "X3D_L": "test_x3d.py",
+}
+
+
+def test_every_manifest_is_compared_and_table1_counts_hold():
+    manifests = {path.stem: path for path in (FIXTURES / "manifests").glob("*.json")}
+    assert set(manifests) == set(RESNET_FAMILY) | set(OTHER_FAMILIES)
+    assert len(manifests) == 14
+    here = FIXTURES.parent / "models"
+    for name, module in OTHER_FAMILIES.items():
+        assert f'"{name}"' in (here / module).read_text(), (name, module)
+    for name, millions in TABLE_1_MILLIONS.items():
+        manifest = json.loads(manifests[name].read_text())
+        assert round(manifest["params"] / 1e6, 2) == millions, name
+        assert manifest["params"] == manifest.get("params_log", manifest["params"])

@@ -78,8 +78,11 @@ def test_full_size_layout_equals_pyslowfast_manifest(name: str) -> None:
     cfg = get_cfg()
     merge_from_file(cfg, FIXTURES / "configs" / "authors" / f"{name}.yaml")
     model = MODEL_REGISTRY.get("X3D")(cfg)
-    layout = [(key, list(value.shape)) for key, value in model.state_dict().items()]
-    assert layout == [(key, shape) for key, shape, _ in manifest["state_dict"]]
+    layout = [
+        [key, list(value.shape), str(value.dtype).removeprefix("torch.")]
+        for key, value in model.state_dict().items()
+    ]
+    assert layout == manifest["state_dict"]  # keys, order, shapes and dtypes
     params = sum(p.numel() for p in model.parameters())
     assert params == manifest["params"] == {"X3D_S": 2_015_828, "X3D_L": 4_374_938}[name]
     head = [key for key in model.state_dict() if key.startswith("head.")]
