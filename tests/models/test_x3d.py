@@ -62,6 +62,7 @@ def test_matches_pyslowfast_golden(golden: GoldenRun) -> None:
     assert _rel_err(golden.single, data["output"]) <= TOLERANCE
     assert _rel_err(golden.single, data["output_f64"]) <= TOLERANCE
     assert _rel_err(golden.batch, data["batch2_output"]) <= TOLERANCE
+    assert _rel_err(golden.batch, data["batch2_output_f64"]) <= TOLERANCE
     assert _rel_err(golden.batch[[1, 2, 4]], data["output"]) <= TOLERANCE
 
 
