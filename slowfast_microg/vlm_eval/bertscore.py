@@ -18,13 +18,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from slowfast_microg.vlm_eval.cache import ScoreCache, score_pairs
 from slowfast_microg.vlm_eval.deps import require
-from slowfast_microg.vlm_eval.errors import DependencyError
-from slowfast_microg.vlm_eval.weights import ResolvedModel, hub_cached_file, hub_offline
+from slowfast_microg.vlm_eval.errors import DependencyError, VlmEvalError
+from slowfast_microg.vlm_eval.weights import (
+    ResolvedModel,
+    hub_cached_file,
+    hub_offline,
+    loading_progress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -106,16 +112,22 @@ def resolve_bertscore_model(name: str = DEFAULT_BERTSCORE_MODEL, *, layer: int) 
     )
 
 
-def load_bertscore_backbone(resolved: ResolvedModel, *, layer: int, device: str):
+def load_bertscore_backbone(
+    resolved: ResolvedModel, *, layer: int, device: str, progress: bool = True
+) -> tuple[Any, Any]:
     """Load tokenizer and truncated encoder the way ``bert_score`` does.
 
     Args:
         resolved: the model resolution.
         layer: hidden layer whose output is used (the encoder is cut after it).
         device: torch device.
+        progress: show the weight-loading progress bar.
 
     Returns:
         ``(tokenizer, model)``.
+
+    Raises:
+        VlmEvalError: ``layer`` is outside the model's layers.
     """
     transformers = require("transformers", purpose="BERTScore")
     bs_utils = require("bert_score.utils", purpose="BERTScore")
@@ -132,10 +144,11 @@ def load_bertscore_backbone(resolved: ResolvedModel, *, layer: int, device: str)
         ) from exc
     depth = getattr(config, "num_hidden_layers", None)
     if depth is not None and not 0 <= layer <= depth:
-        raise ValueError(
-            f"--bertscore-layer {layer} is outside 0..{depth} for {resolved.requested!r}"
+        raise VlmEvalError(
+            f"--bertscore-layer {layer} is outside 0..{depth} for {resolved.requested!r}; "
+            f"choose a layer of this model ({DEFAULT_BERTSCORE_LAYER} for roberta-large)"
         )
-    with tempfile.TemporaryDirectory(prefix="bertscore_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bertscore_") as tmp, loading_progress(progress):
         model = bs_utils.get_model(
             _name_for_bert_score(resolved.load_path, config.model_type, Path(tmp)), layer, False
         )
@@ -188,7 +201,9 @@ def bertscore(
     """
     bs_utils = require("bert_score.utils", purpose="BERTScore")
     resolved = resolved or resolve_bertscore_model(model_name, layer=layer)
-    tokenizer, model = load_bertscore_backbone(resolved, layer=layer, device=device)
+    tokenizer, model = load_bertscore_backbone(
+        resolved, layer=layer, device=device, progress=progress
+    )
     idf = defaultdict(lambda: 1.0)
     idf[tokenizer.sep_token_id] = 0
     idf[tokenizer.cls_token_id] = 0

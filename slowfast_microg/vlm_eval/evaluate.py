@@ -15,6 +15,7 @@ from slowfast_microg.vlm_eval.bleu import corpus_bleu
 from slowfast_microg.vlm_eval.cache import ScoreCache
 from slowfast_microg.vlm_eval.cider import cider_d
 from slowfast_microg.vlm_eval.config import METRIC_CHOICES, get_vlm_eval_cfg
+from slowfast_microg.vlm_eval.errors import DependencyError
 from slowfast_microg.vlm_eval.meteor import MeteorScorer
 from slowfast_microg.vlm_eval.ngrams import NgramTable, build_ngram_table
 from slowfast_microg.vlm_eval.rouge import rouge_l
@@ -118,12 +119,35 @@ class Evaluation:
 
 
 def resolve_device(device: str) -> str:
-    """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; other values pass through."""
-    if device != "auto":
-        return device
+    """Map ``"auto"`` to ``"cuda"`` when available, else ``"cpu"``; check any other value.
+
+    Args:
+        device: ``VLM_EVAL.DEVICE`` (``--device``): ``auto``, ``cpu``, ``cuda``, ``cuda:1``...
+
+    Returns:
+        A torch device string that exists on this machine.
+
+    Raises:
+        DependencyError: the value is not a torch device, or names a CUDA device that is absent.
+    """
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        raise DependencyError(
+            f"--device {device!r} is not a torch device ({exc}); use auto, cpu, cuda or cuda:N"
+        ) from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if (parsed.index or 0) >= count:
+            raise DependencyError(
+                f"--device {device!r}: this machine has {count} usable CUDA device(s); use "
+                "--device cpu (or auto), or install a CUDA build of torch with a working driver"
+            )
+    return device
 
 
 def resolve_models(options: EvalOptions) -> dict[str, ResolvedModel]:
@@ -166,6 +190,8 @@ def evaluate_items(
     options = options or EvalOptions.from_cfg()
     models = resolve_models(options)
     wanted = [m for m in METRIC_CHOICES if m in options.metrics]
+    neural = {"sbert", "bertscore"} & set(wanted)
+    device = resolve_device(options.device) if neural else "cpu"
     missing = np.asarray(items.missing, dtype=bool)
     scores: dict[str, MetricScore] = {}
     refs, hyps = prepare_texts(
@@ -186,6 +212,7 @@ def evaluate_items(
             missing=missing,
             models=models,
             options=options,
+            device=device,
             meteor_scorer=meteor_scorer,
         )
         scores[name].seconds = time.perf_counter() - start
@@ -203,6 +230,7 @@ def _compute(
     missing: np.ndarray,
     models: dict[str, ResolvedModel],
     options: EvalOptions,
+    device: str,
     meteor_scorer: MeteorScorer | None,
 ) -> MetricScore:
     if name == "bleu4":
@@ -231,7 +259,6 @@ def _compute(
     sub_refs = [items.references[i] for i in present]
     sub_hyps = [items.predictions[i] for i in present]
     cache = ScoreCache(options.cache or None)
-    device = resolve_device(options.device)
     per_item = np.zeros(len(items), dtype=np.float64)
     if name == "sbert":
         result = sbert_score(

@@ -48,6 +48,20 @@ class VqaPredictions:
     collapsed: list[tuple[tuple[str, str], str]] = field(default_factory=list)
 
 
+def _valid_unicode(value: str, *, where: str, name: str) -> str:
+    """Return ``value``; refuse it if it holds a lone surrogate (a ``\\udXXX`` JSON escape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputFormatError(
+            f"{where}: {name!r} holds {value[exc.start]!r} at character {exc.start} "
+            f"(near {value[max(0, exc.start - 20) : exc.start]!r}), a lone surrogate escape that "
+            "is not valid Unicode text, usually left by a wrong decoding step. Re-export the "
+            "file as UTF-8 text."
+        ) from None
+    return value
+
+
 def _text(value: Any, *, where: str, name: str, allow_none: bool) -> str:
     if value is None and allow_none:
         return ""
@@ -55,7 +69,7 @@ def _text(value: Any, *, where: str, name: str, allow_none: bool) -> str:
         raise InputFormatError(
             f"{where}: {name!r} must be a string, got {type(value).__name__} {value!r:.60}"
         )
-    return value
+    return _valid_unicode(value, where=where, name=name)
 
 
 def _video_id(record: Any, *, where: str) -> str:
@@ -66,7 +80,7 @@ def _video_id(record: Any, *, where: str) -> str:
     vid = record["video_id"]
     if not isinstance(vid, str) or not vid.strip():
         raise InputFormatError(f"{where}: 'video_id' must be a non-empty string, got {vid!r}")
-    return vid
+    return _valid_unicode(vid, where=where, name="video_id")
 
 
 def _check_unique(video_id: str, where: str, seen: dict[str, str], path: Path) -> None:
@@ -138,6 +152,7 @@ def load_caption_predictions(path: str | Path) -> dict[str, str]:
         data = load_json(path)
         if isinstance(data, dict):
             for vid, caption in data.items():
+                _valid_unicode(vid, where=f"{path}: key {vid!r}", name="video_id")
                 preds[vid] = _text(
                     caption, where=f"{path}: video_id {vid!r}", name="caption", allow_none=True
                 )

@@ -63,6 +63,33 @@ def score_line(ref: str, hyp: str) -> str:
     return _WHITESPACE.sub(" ", f"SCORE ||| {ref} ||| {hyp.replace('|||', '')}")
 
 
+def encode_requests(refs: Sequence[str], hyps: Sequence[str]) -> list[bytes]:
+    """UTF-8 ``SCORE`` requests of N items, checked before anything is sent to the jar.
+
+    Args:
+        refs: N reference texts.
+        hyps: N predicted texts.
+
+    Returns:
+        N encoded lines without their newline.
+
+    Raises:
+        ValueError: a text holds a lone surrogate (not valid Unicode), named with its item.
+    """
+    out = []
+    for index, (ref, hyp) in enumerate(zip(refs, hyps, strict=True)):
+        line = score_line(ref, hyp)
+        try:
+            out.append(line.encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"METEOR item {index}: the text holds {line[exc.start]!r} at character "
+                f"{exc.start} of its request line, a lone surrogate that is not valid Unicode; "
+                "fix the text (reference or prediction) before scoring"
+            ) from None
+    return out
+
+
 class MeteorScorer:
     """A METEOR 1.5 process in ``-stdio`` mode, started on first use.
 
@@ -168,14 +195,14 @@ class MeteorScorer:
             self._ready.extend(block)
         return self._ready.popleft().decode("utf-8", "replace").strip()
 
-    def _send(self, lines: list[str]) -> None:
-        """Write request lines from a thread, so that replies can be read while writing."""
+    def _send(self, lines: list[bytes]) -> None:
+        """Write encoded request lines from a thread, so that replies can be read while writing."""
         stdin = self._proc.stdin
 
         def write() -> None:
             try:
                 for line in lines:
-                    stdin.write(line.encode("utf-8") + b"\n")
+                    stdin.write(line + b"\n")
                 stdin.flush()
             except (OSError, ValueError):
                 # The process died or was stopped: the reader reports it with its stderr.
@@ -204,19 +231,22 @@ class MeteorScorer:
             raise ValueError(f"{len(refs)} references but {len(hyps)} predictions")
         if not refs:
             raise ValueError("METEOR needs at least one item")
+        requests = encode_requests(refs, hyps)
         with self._lock:
             if self._proc is None or self._proc.poll() is not None:
                 self._start()
-            stats = self._segment_stats(refs, hyps)
-            self._send(["EVAL ||| " + " ||| ".join(stats)])
+            stats = self._segment_stats(refs, hyps, requests)
+            self._send([("EVAL ||| " + " ||| ".join(stats)).encode("utf-8")])
             per_item = np.array(
                 [self._read_float("aggregating") for _ in range(len(stats))], dtype=np.float64
             )
             corpus = self._read_float("aggregating")
         return MeteorResult(corpus=corpus, per_item=per_item)
 
-    def _segment_stats(self, refs: Sequence[str], hyps: Sequence[str]) -> list[str]:
-        self._send([score_line(r, h) for r, h in zip(refs, hyps, strict=True)])
+    def _segment_stats(
+        self, refs: Sequence[str], hyps: Sequence[str], requests: list[bytes]
+    ) -> list[str]:
+        self._send(requests)
         bar = None
         if self._progress:
             from tqdm import tqdm

@@ -24,6 +24,7 @@ from slowfast_microg.vlm_eval.weights import (
     ResolvedModel,
     hub_cached_file,
     hub_offline,
+    loading_progress,
     sha256_file,
     weights_file,
 )
@@ -123,11 +124,21 @@ def resolve_sbert_model(name: str = DEFAULT_SBERT_MODEL) -> ResolvedModel:
     return ResolvedModel(name, DEFAULT_SBERT_MODEL, "hub download", True, None)
 
 
-def load_sbert(resolved: ResolvedModel, *, device: str):
-    """Load the resolved model as a ``SentenceTransformer`` on ``device``."""
+def load_sbert(resolved: ResolvedModel, *, device: str, progress: bool = True):
+    """Load the resolved model as a ``SentenceTransformer`` on ``device``.
+
+    Args:
+        resolved: the model resolution.
+        device: torch device.
+        progress: show the weight-loading progress bar.
+
+    Returns:
+        The ``SentenceTransformer``.
+    """
     st = require("sentence_transformers", purpose="S-BERT / S-VQA")
     try:
-        return st.SentenceTransformer(resolved.load_path, device=device)
+        with loading_progress(progress):
+            return st.SentenceTransformer(resolved.load_path, device=device)
     except OSError as exc:
         raise DependencyError(
             f"cannot load S-BERT model {resolved.requested!r} ({exc}). {_OFFLINE_HELP}"
@@ -187,7 +198,7 @@ def sbert_score(
         The corpus score and the (N,) cosines.
     """
     resolved = resolved or resolve_sbert_model(model_name)
-    model = load_sbert(resolved, device=device)
+    model = load_sbert(resolved, device=device, progress=progress)
     values = score_pairs(
         refs,
         hyps,

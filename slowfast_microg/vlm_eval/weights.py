@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +85,25 @@ def hub_cached_file(repo_id: str, filename: str) -> Path | None:
     except ValueError:
         return None
     return Path(found) if isinstance(found, str) else None
+
+
+@contextmanager
+def loading_progress(show: bool) -> Iterator[None]:
+    """Show or hide ``transformers``' weight-loading progress bar while a model loads.
+
+    Args:
+        show: ``False`` hides the bar (``--no-progress``); the previous setting is restored.
+    """
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if not show:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled and not show:
+            hf_logging.enable_progress_bar()

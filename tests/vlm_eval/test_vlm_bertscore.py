@@ -10,7 +10,7 @@ import pytest
 
 from slowfast_microg.vlm_eval.bertscore import bertscore, resolve_bertscore_model
 from slowfast_microg.vlm_eval.cache import ScoreCache
-from slowfast_microg.vlm_eval.errors import DependencyError
+from slowfast_microg.vlm_eval.errors import DependencyError, VlmEvalError
 from tests.vlm_eval.marks import requires
 from tests.vlm_eval.oracles import bertscore_definition
 from tests.vlm_eval.synth import vqa_set
@@ -77,7 +77,7 @@ def test_folder_whose_path_contains_t5_loads_as_roberta(tiny_model, data, tmp_pa
 
 def test_layer_out_of_range_is_refused(tiny_model, data):
     refs, hyps = data
-    with pytest.raises(ValueError, match=r"--bertscore-layer 9 is outside 0\.\.3"):
+    with pytest.raises(VlmEvalError, match=r"--bertscore-layer 9 is outside 0\.\.3"):
         bertscore(refs[:2], hyps[:2], model_name=str(tiny_model), layer=9, device="cpu")
 
 
@@ -95,3 +95,29 @@ def test_paper_setting_is_comparable_when_cached(monkeypatch, tmp_path):
     monkeypatch.setattr(module, "hub_cached_file", lambda repo, name: tmp_path / name)
     assert resolve_bertscore_model("roberta-large", layer=17).comparable
     assert not resolve_bertscore_model("roberta-large", layer=24).comparable
+
+
+def test_equals_bert_score_called_the_authors_way(tiny_model, data, monkeypatch):
+    """``bert_score.score(cands, refs)`` as the authors called it, with the backbone and layer
+    given explicitly and its tokenizer created with ``add_prefix_space=True`` (what recent
+    ``transformers`` need to tokenize as the authors' environment did)."""
+    import sys
+
+    import bert_score
+    from transformers import AutoTokenizer
+
+    refs, hyps = data
+
+    def tokenizer_with_prefix_space(model_type, use_fast=False):
+        return AutoTokenizer.from_pretrained(model_type, use_fast=use_fast, add_prefix_space=True)
+
+    monkeypatch.setattr(
+        sys.modules["bert_score.score"], "get_tokenizer", tokenizer_with_prefix_space
+    )
+    precision, recall, f1 = bert_score.score(
+        hyps, refs, model_type=str(tiny_model), num_layers=LAYER, batch_size=4
+    )
+    ours = bertscore(refs, hyps, model_name=str(tiny_model), layer=LAYER, batch_size=4)
+    expected = np.stack([precision.numpy(), recall.numpy(), f1.numpy()], axis=1)
+    np.testing.assert_allclose(ours.per_item, expected, rtol=0, atol=1e-6)
+    assert ours.corpus == pytest.approx(float(f1.mean()), abs=1e-6)

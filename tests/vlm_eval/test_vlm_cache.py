@@ -66,3 +66,24 @@ def test_other_fingerprint_does_not_reuse_values(tmp_path):
         progress=False,
     )
     assert scorer.pairs == 1
+
+
+def test_progress_bar_only_when_asked(capsys):
+    def run(progress):
+        return score_pairs(
+            ["a", "bb", "ccc", "dddd"],
+            ["w", "x", "y", "z"],
+            scorer=_CountingScorer(),
+            fingerprint="progress",
+            width=2,
+            cache=ScoreCache(None),
+            chunk_size=2,
+            desc="S-BERT",
+            progress=progress,
+        )
+
+    run(False)
+    assert capsys.readouterr().err == ""
+    run(True)
+    err = capsys.readouterr().err
+    assert "S-BERT:" in err and "/4 " in err

@@ -180,3 +180,63 @@ def test_bad_input_exits_2_with_a_message(tmp_path, capsys, pred_text, extra, me
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert __import__("re").search(message, err), err
+
+
+def _caption_files(tmp_path, n_clips=3):
+    gt, preds = caption_set(seed=64, n_clips=n_clips)
+    return str(write_json(tmp_path / "gt.json", gt)), str(write_json(tmp_path / "p.json", preds))
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [("tpu", r"--device 'tpu' is not a torch device"), ("cuda:7", r"usable CUDA device")],
+)
+def test_unusable_device_exits_2_before_scoring(tmp_path, capsys, device, message):
+    import torch
+
+    if device.startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has a cuda:7")
+    gt, pred = _caption_files(tmp_path)
+    argv = ["--gt", gt, "--pred", pred, "--metrics", "sbert", "--device", device, "-q"]
+    assert cli.main(argv) == 2
+    assert __import__("re").search(message, capsys.readouterr().err)
+
+
+def test_batch_size_device_and_progress_reach_the_neural_metrics(tmp_path, monkeypatch):
+    from slowfast_microg.vlm_eval import evaluate as evaluate_mod
+    from slowfast_microg.vlm_eval.bertscore import BertScoreResult
+    from slowfast_microg.vlm_eval.sbert import SbertResult
+    from slowfast_microg.vlm_eval.weights import ResolvedModel
+
+    calls = {}
+
+    def fake_sbert(refs, hyps, **kwargs):
+        calls["sbert"] = kwargs
+        return SbertResult(corpus=0.5, per_item=np.full(len(refs), 0.5))
+
+    def fake_bertscore(refs, hyps, **kwargs):
+        calls["bertscore"] = kwargs
+        return BertScoreResult(corpus=0.25, per_item=np.full((len(refs), 3), 0.25))
+
+    model = ResolvedModel("m", "m", "test", True)
+    monkeypatch.setattr(
+        evaluate_mod, "resolve_models", lambda options: dict.fromkeys(("sbert", "bertscore"), model)
+    )
+    monkeypatch.setattr(evaluate_mod, "sbert_score", fake_sbert)
+    monkeypatch.setattr(evaluate_mod, "bertscore", fake_bertscore)
+    gt, pred = _caption_files(tmp_path)
+    cache = tmp_path / "cache.jsonl"
+    argv = ["--gt", gt, "--pred", pred, "--metrics", "sbert", "bertscore", "--device", "cpu"]
+    argv += ["--sbert-batch-size", "5", "--bertscore-batch-size", "7", "--bertscore-layer", "3"]
+    argv += ["--cache", str(cache), "--no-progress", "-q"]
+    assert cli.main(argv) == 0
+    assert {k: calls["sbert"][k] for k in ("batch_size", "device", "progress")} == {
+        "batch_size": 5,
+        "device": "cpu",
+        "progress": False,
+    }
+    expected = {"batch_size": 7, "device": "cpu", "progress": False, "layer": 3}
+    assert {k: calls["bertscore"][k] for k in expected} == expected
+    assert calls["bertscore"]["cache"].path == cache
+    assert cli.main([a for a in argv if a != "--no-progress"]) == 0
+    assert calls["sbert"]["progress"] is True and calls["bertscore"]["progress"] is True

@@ -167,3 +167,25 @@ def test_duplicate_questions_policy(tmp_path):
     assert [key for key, _ in kept.collapsed] == [("v1", "Who?")]
     with pytest.raises(InputFormatError, match=r"line 2: question 'Who\?' .* already answered"):
         load_vqa_predictions(path, duplicate_questions="error")
+
+
+def test_lone_surrogate_escapes_are_refused_with_their_item(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"v1": "fine", "v2": "An astronaut \\udc80 floats"}', encoding="utf-8")
+    with pytest.raises(InputFormatError) as err:
+        load_caption_predictions(path)
+    message = str(err.value)
+    assert "video_id 'v2'" in message and "'\\udc80' at character 13" in message
+    assert "not valid Unicode" in message
+    rows = tmp_path / "p.jsonl"
+    rows.write_text(
+        '{"video_id": "v1", "question": "Who?", "answer": "ok"}\n'
+        '{"video_id": "v1", "question": "Where?", "answer": "\\ud800 cabin"}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(InputFormatError, match=r"p\.jsonl: line 2: 'answer' holds '\\ud800'"):
+        load_vqa_predictions(rows, duplicate_questions="error")
+    key = tmp_path / "k.json"
+    key.write_text('{"v\\udfff": "a caption"}', encoding="utf-8")
+    with pytest.raises(InputFormatError, match=r"'video_id' holds '\\udfff' at character 1"):
+        load_caption_predictions(key)

@@ -78,3 +78,10 @@ def test_silent_process_times_out_instead_of_hanging(tmp_path):
     with pytest.raises(MetricRuntimeError, match=r"no reply within 1 s while scoring item 0"):
         MeteorScorer(java=java, timeout_s=1).score(["a b"], ["a b"])
     assert time.perf_counter() - start < 15
+
+
+def test_lone_surrogate_is_refused_before_the_jar_is_started(tmp_path):
+    scorer = MeteorScorer(java=_fake_java(tmp_path, "exec sleep 60"), timeout_s=30)
+    with pytest.raises(ValueError, match=r"METEOR item 1: .*'\\udc80'.*lone surrogate"):
+        scorer.score(["a b", "c d"], ["a b", "c \udc80 d"])
+    assert scorer._proc is None
