@@ -197,7 +197,9 @@ def _bertscore(tasks: dict[str, tuple[list[str], list[str]]], n_pairs: int) -> d
 def run(args) -> dict[str, Any]:
     """Time every metric on both tasks and return the figures."""
     import torch
+    from model_inputs import code_version
 
+    code = code_version()  # before the run: the code that is measured
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
@@ -206,6 +208,7 @@ def run(args) -> dict[str, Any]:
         "vqa": _pairs(rng, args.qa, answers=True),
     }
     figures: dict[str, Any] = {
+        "code": code,
         "items": {task: len(refs) for task, (refs, _) in tasks.items()},
         "mean_words": {
             task: sum(len(r.split()) for r in refs) / len(refs) for task, (refs, _) in tasks.items()
