@@ -7,6 +7,7 @@ see the fixture's SOURCE.md). The command line must reproduce it to 1e-6, S-BERT
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -69,8 +70,16 @@ def test_captions_equal_authors_scores(tmp_path, shared_meteor, authors):
 
 def test_vqa_equal_authors_scores_on_the_matched_pairs(tmp_path, shared_meteor, authors):
     expected = authors["vqa"]
-    payload = _run(tmp_path, "vqa", "vqa_pred.json", "--missing", "skip")
+    items = tmp_path / "items.csv"
+    payload = _run(tmp_path, "vqa", "vqa_pred.json", "--missing", "skip", "--per-item", str(items))
     _check(payload, expected)
+    with open(items, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == expected["items"]
+    assert list(rows[0])[:5] == ["video_id", "question", "missing", "reference", "prediction"]
+    assert rows[0]["question"] == rows[0]["question"].strip() and rows[0]["missing"] == "0"
+    mean_sbert = sum(float(r["sbert_cosine"]) for r in rows) / len(rows)
+    assert mean_sbert == pytest.approx(payload["metrics"]["sbert"]["raw"], abs=1e-12)
     counts = payload["counts"]
     assert counts["missing"] == expected["ground_truth_without_prediction"] == 5
     assert counts["extra"] == expected["predictions_without_ground_truth"] == 2
