@@ -130,23 +130,31 @@ def iter_csv(
         1-based line number and the row as a column-name to value mapping.
     """
     text = read_utf8(path)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
-    absent = [name for name in required if name not in header]
-    if absent:
-        raise InputFormatError(
-            f"{path}: line 1: CSV header {header} lacks column(s) {absent}; "
-            f"expected a header row with {list(required)}"
-        )
-    start = reader.line_num + 1
-    for row in reader:
-        if None in row or any(value is None for value in row.values()):
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    start = 1
+    try:
+        header = reader.fieldnames or []
+        absent = [name for name in required if name not in header]
+        if absent:
             raise InputFormatError(
-                f"{path}: line {start}: the record's number of fields differs from the header's "
-                f"{len(header)} ({header}); quote fields that contain commas"
+                f"{path}: line 1: CSV header {header} lacks column(s) {absent}; "
+                f"expected a header row with {list(required)}"
             )
-        yield start, row
         start = reader.line_num + 1
+        for row in reader:
+            if None in row or any(value is None for value in row.values()):
+                raise InputFormatError(
+                    f"{path}: line {start}: the record's number of fields differs from the "
+                    f"header's {len(header)} ({header}); quote fields that contain commas"
+                )
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputFormatError(
+            f"{path}: record starting at line {start}: malformed CSV ({exc}); a quoted field "
+            "must end with a quote followed by a comma or a line end, and a quote inside it is "
+            'written twice ("")'
+        ) from exc
 
 
 def file_kind(path: str | Path) -> str:

@@ -189,3 +189,31 @@ def test_lone_surrogate_escapes_are_refused_with_their_item(tmp_path):
     key.write_text('{"v\\udfff": "a caption"}', encoding="utf-8")
     with pytest.raises(InputFormatError, match=r"'video_id' holds '\\udfff' at character 1"):
         load_caption_predictions(key)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            'v1,"a cat"\nv2,"a dog" barks\n',
+            r"record starting at line 3: malformed CSV \(',' expected",
+        ),
+        ('v1,a cat\nv2,"never closed\nv3,x\n', r"line 3: malformed CSV \(unexpected end of data\)"),
+    ],
+)
+def test_malformed_csv_quotes_are_reported(tmp_path, body, reason):
+    path = tmp_path / "p.csv"
+    path.write_text("video_id,caption\n" + body, encoding="utf-8")
+    with pytest.raises(InputFormatError, match=reason):
+        load_caption_predictions(path)
+
+
+def test_csv_quotes_written_twice_and_bare_quotes_are_text(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        'video_id,caption\nv1,"He said ""hi"", then left"\nv2,a "quoted" word\n', encoding="utf-8"
+    )
+    assert load_caption_predictions(path) == {
+        "v1": 'He said "hi", then left',
+        "v2": 'a "quoted" word',
+    }
