@@ -17,7 +17,7 @@ from fvcore.common.config import CfgNode
 
 from slowfast_microg.config import ConfigError, assert_and_infer_cfg
 from slowfast_microg.engine.data import ensure_sample_data
-from slowfast_microg.engine.run_folder import prepare_output_dir
+from slowfast_microg.engine.run_folder import ensure_writable, prepare_output_dir
 from slowfast_microg.utils import distributed as du
 from slowfast_microg.utils.logging import setup_logging
 from slowfast_microg.utils.parser import load_config, parse_args
@@ -151,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     placement = du.torchrun_placement()
     is_first = placement.rank == 0 if placement is not None else cfg.SHARD_ID == 0
+    if is_first:
+        ensure_writable(cfg.OUTPUT_DIR)
     setup_logging(cfg.OUTPUT_DIR if is_first else None, rank=0 if is_first else 1)
     if is_first:
         prepare_output_dir(cfg, force=args.force)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +46,28 @@ RUNTIME_KEYS = (
 
 
 class RunFolderError(RuntimeError):
-    """OUTPUT_DIR holds a run made with a different config."""
+    """OUTPUT_DIR cannot be used: it is not writable or holds a run of a different config."""
+
+
+def ensure_writable(folder: str | Path) -> Path:
+    """Create ``folder`` if needed and check that files can be created in it.
+
+    Raises:
+        RunFolderError: the folder cannot be created or written (read-only file system,
+            permissions), naming the folder and the system's reason.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".write_test.", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as err:
+        raise RunFolderError(
+            f"OUTPUT_DIR {folder} is not writable ({err.strerror or err}). Set OUTPUT_DIR to a "
+            "writable folder or fix this one's permissions; nothing was written."
+        ) from err
+    return folder
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -84,10 +107,9 @@ def prepare_output_dir(cfg: CfgNode, *, force: bool = False) -> Path:
     Call on the main process only.
 
     Raises:
-        RunFolderError: listing the differing keys.
+        RunFolderError: listing the differing keys, or when the folder is not writable.
     """
-    folder = Path(cfg.OUTPUT_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = ensure_writable(cfg.OUTPUT_DIR)
     path = folder / CONFIG_FILE
     if path.exists():
         differences = config_differences(path.read_text(encoding="utf-8"), cfg)

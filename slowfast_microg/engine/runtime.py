@@ -13,6 +13,7 @@ import torch
 from fvcore.common.config import CfgNode
 from torch import nn
 
+from slowfast_microg.engine.run_folder import ensure_writable
 from slowfast_microg.utils import distributed as du
 from slowfast_microg.utils.logging import setup_logging
 
@@ -77,6 +78,8 @@ def setup_runtime(cfg: CfgNode) -> Runtime:
     initialises the model as a single-process run does; DDP copies rank 0's weights).
     """
     rank, world = du.get_rank(), du.get_world_size()
+    if rank == 0:
+        ensure_writable(cfg.OUTPUT_DIR)
     setup_logging(cfg.OUTPUT_DIR, rank=rank)
     use_cuda = cfg.NUM_GPUS > 0
     if use_cuda and not torch.cuda.is_available():
@@ -85,6 +88,8 @@ def setup_runtime(cfg: CfgNode) -> Runtime:
             "run on the CPU."
         )
     device = torch.device("cuda", torch.cuda.current_device()) if use_cuda else torch.device("cpu")
+    backend = f", backend {torch.distributed.get_backend()}" if du.is_initialized() else ""
+    logger.info("Process %d of %d, device %s%s", rank, world, device, backend)
     seed = cfg.RNG_SEED + rank
     random.seed(seed)
     np.random.seed(seed)
@@ -126,11 +131,47 @@ def set_train_mode(model: nn.Module, *, frozen_bn: bool) -> None:
             layer.eval()
 
 
-def _convert_sync_batchnorm(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Module:
-    """SyncBatchNorm over all processes (BN.GLOBAL_SYNC) or groups of BN.NUM_SYNC_DEVICES."""
+def revert_sync_batchnorm(model: nn.Module) -> nn.Module:
+    """Replace every ``SyncBatchNorm`` of ``model`` by a per-process ``BatchNorm3d``, in place.
+
+    The new layers share the old ones' parameter and buffer tensors, so an optimiser built
+    before keeps updating them. Returns ``model`` (or the new layer when ``model`` is one).
+    """
+    if isinstance(model, nn.SyncBatchNorm):
+        plain = nn.BatchNorm3d(
+            model.num_features,
+            eps=model.eps,
+            momentum=model.momentum,
+            affine=model.affine,
+            track_running_stats=model.track_running_stats,
+        )
+        if model.affine:
+            plain.weight, plain.bias = model.weight, model.bias
+        plain.running_mean = model.running_mean
+        plain.running_var = model.running_var
+        plain.num_batches_tracked = model.num_batches_tracked
+        plain.train(model.training)
+        return plain
+    for name, child in model.named_children():
+        replaced = revert_sync_batchnorm(child)
+        if replaced is not child:
+            setattr(model, name, replaced)
+    return model
+
+
+def _prepare_sync_batchnorm(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Module:
+    """SyncBN over all processes (BN.GLOBAL_SYNC) or groups of BN.NUM_SYNC_DEVICES.
+
+    The model builders create ``SyncBatchNorm`` layers for ``BN.NORM_TYPE sync_batchnorm``;
+    where nothing is to be synchronised (CPU runs, which torch's SyncBatchNorm does not
+    support, or groups of one process) they become per-process BatchNorm again.
+    """
     if not runtime.use_cuda:
-        logger.warning("BN.NORM_TYPE sync_batchnorm needs GPUs; this CPU run keeps per-process BN.")
-        return model
+        logger.warning(
+            "BN.NORM_TYPE sync_batchnorm needs GPUs; this CPU run normalises each process's "
+            "batch on its own (plain BatchNorm)."
+        )
+        return revert_sync_batchnorm(model)
     group = None
     if not cfg.BN.GLOBAL_SYNC:
         if cfg.BN.NUM_SYNC_DEVICES <= 1:
@@ -139,7 +180,7 @@ def _convert_sync_batchnorm(model: nn.Module, cfg: CfgNode, runtime: Runtime) ->
                 "synchronises nothing; each process normalises its own batch.",
                 cfg.BN.NUM_SYNC_DEVICES,
             )
-            return model
+            return revert_sync_batchnorm(model)
         group, _ = torch.distributed.new_subgroups(group_size=cfg.BN.NUM_SYNC_DEVICES)
     logger.info(
         "BatchNorm layers synchronised over %s",
@@ -153,7 +194,7 @@ def wrap_distributed(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Mod
     if runtime.world_size == 1:
         return model
     if cfg.BN.NORM_TYPE == "sync_batchnorm":
-        model = _convert_sync_batchnorm(model, cfg, runtime)
+        model = _prepare_sync_batchnorm(model, cfg, runtime)
     device_ids = [runtime.device.index] if runtime.use_cuda else None
     wrapped = nn.parallel.DistributedDataParallel(
         model,

@@ -109,7 +109,22 @@ class TrainLoop:
         dtype = self.runtime.autocast_dtype
         with torch.autocast(device_type=device.type, dtype=dtype, enabled=dtype is not None):
             scores = self.model(inputs, boxes)
-        return self.loss_fn(scores.float(), labels)
+        return self.loss_fn(scores.float(), labels) * self._box_share(len(boxes))
+
+    def _box_share(self, local_boxes: int) -> float:
+        """``world x local boxes / global boxes``: weight of this process's mean loss.
+
+        DDP averages the processes' gradients; weighting each process's per-box mean by its
+        share of the global batch's boxes makes that average the gradient of the mean over
+        all boxes, as one process with the whole batch computes (ranks may hold different
+        numbers of persons). 1 in a single process.
+        """
+        world = self.runtime.world_size
+        if world == 1:
+            return 1.0
+        total = torch.tensor([float(local_boxes)], device=self.runtime.device)
+        torch.distributed.all_reduce(total)
+        return world * local_boxes / max(total.item(), 1.0)
 
     def _stop_diverged(
         self, reason: str, batch: dict, *, epoch: int, iteration: int, progress: TrainProgress

@@ -1,5 +1,7 @@
-"""The run_net command line: config files, overrides, dispatch and the OUTPUT_DIR guard."""
+"""The run_net command line: config files, overrides, dispatch and the OUTPUT_DIR guards."""
 
+import errno
+import os
 import re
 import runpy
 import sys
@@ -8,9 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from slowfast_microg.engine import run_folder
 from slowfast_microg.engine.launch import main
 from slowfast_microg.engine.run_folder import RunFolderError
 from slowfast_microg.engine.stats import read_json_stats
+from slowfast_microg.engine.trainer import train
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +110,25 @@ def test_run_net_tool_is_a_thin_shim(monkeypatch, capsys):
     for flag in ("--cfg", "--opts", "--init_method", "--num_shards", "--shard_id", "--force"):
         assert flag in text
     assert len((ROOT / "tools" / "run_net.py").read_text().splitlines()) <= 30
+
+
+def test_read_only_output_dir_is_a_clear_error(toys, tmp_path, monkeypatch):
+    run = tmp_path / "run"
+    run.mkdir()
+    run.chmod(0o555)
+    if os.access(run, os.W_OK):  # root ignores permission bits: fail as a read-only mount does
+
+        def read_only(*args, **kwargs):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+        monkeypatch.setattr(run_folder.tempfile, "mkstemp", read_only)
+    argv = toys.toy_opts(run, tmp_path / "data")
+    try:
+        with pytest.raises(RunFolderError, match=r"OUTPUT_DIR .*run is not writable \(") as info:
+            main(argv)
+        assert "Set OUTPUT_DIR to a writable folder" in str(info.value)
+        with pytest.raises(RunFolderError, match="is not writable"):
+            train(toys.toy_cfg(run, tmp_path / "data"))
+    finally:
+        run.chmod(0o755)
+    assert list(run.iterdir()) == []

@@ -1,11 +1,26 @@
-"""Process launch (single process, torchrun variables) and the synthetic-sample hook."""
+"""Process launch (single process, torchrun) and the synthetic-sample hook."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from slowfast_microg.config import ConfigError
 from slowfast_microg.engine.data import ensure_sample_data
-from slowfast_microg.engine.launch import launch_job, processes_per_shard
+from slowfast_microg.engine.launch import launch_job, main, processes_per_shard
+from slowfast_microg.engine.stats import read_json_stats
 from slowfast_microg.utils import distributed as du
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN_NET_WITH_TOYS = (
+    "import sys\n"
+    "import engine_toys\n"
+    "engine_toys.install()\n"
+    "from slowfast_microg.engine.launch import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
 
 
 def _probe(cfg):
@@ -64,3 +79,43 @@ def test_sample_generation_calls_the_dataset_generator(toys, tmp_path):
     cfg = toys.toy_cfg(tmp_path / "run", data, {"MICROG.GENERATE_SAMPLE": True})
     ensure_sample_data(cfg)
     assert (data / cfg.AVA.ANNOTATION_DIR / cfg.AVA.LABEL_MAP_FILE).exists()
+
+
+def test_torchrun_two_processes_detected_from_the_environment(toys, tmp_path):
+    """``torchrun --nproc_per_node 2`` runs the job as 2 gloo processes joined by env://."""
+    data = tmp_path / "data"
+    single, launched = tmp_path / "one", tmp_path / "two"
+    overrides = {"MODEL.DROPOUT_RATE": 0.0, "TEST.ENABLE": False}
+    assert main(toys.toy_opts(single, data, overrides)) == 0
+    script = tmp_path / "run_net_toys.py"
+    script.write_text(RUN_NET_WITH_TOYS)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(Path(toys.__file__).parent)]),
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node",
+            "2",
+            str(script),
+            *toys.toy_opts(launched, data, overrides),
+        ],  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = (launched / "stdout.log").read_text()
+    assert "Process 0 of 2, device cpu, backend gloo" in log
+    assert "(local rank 0, backend gloo, env://)" in log
+    one, two = (read_json_stats(run / "json_stats.log") for run in (single, launched))
+    assert [r["_type"] for r in two] == [r["_type"] for r in one]  # each line written once
+    for first, second in zip(one, two, strict=True):
+        key = "loss" if first["_type"] == "train_epoch" else "map"
+        assert second[key] == pytest.approx(first[key], abs=1e-4)
