@@ -205,9 +205,13 @@ def write_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     Raises:
         CheckpointSaveError: writing failed (for example a full disk); nothing was replaced.
     """
+    digest = path.with_name(path.name + DIGEST_SUFFIX)
     try:
+        # A digest of a file being replaced would condemn the new file if we stopped between
+        # the two renames; without one, a complete file is still accepted by torch.load.
+        digest.unlink(missing_ok=True)
         atomic_write(path, lambda handle: torch.save(payload, handle))
-        atomic_write_text(path.with_name(path.name + DIGEST_SUFFIX), file_sha256(path) + "\n")
+        atomic_write_text(digest, file_sha256(path) + "\n")
     except OSError as err:
         previous = [p.name for p in resume_candidates(path.parent.parent) if p != path][:1]
         kept = previous[0] if previous else "none yet"

@@ -126,3 +126,65 @@ def test_rng_state_round_trip():
     first = (random.random(), np.random.rand(), torch.rand(1).item(), np.random.randn())
     ck.restore_rng_state(state)
     assert (random.random(), np.random.rand(), torch.rand(1).item(), np.random.randn()) == first
+
+
+def test_rewriting_a_checkpoint_never_leaves_a_stale_digest(tmp_path, monkeypatch):
+    path = ck.epoch_checkpoint_path(tmp_path, 1)
+    ck.write_checkpoint(path, _payload(1.0))
+    real_write_text = ck.atomic_write_text
+
+    def stop_before_digest(target, text):  # the process dies between the two renames
+        raise OSError(errno.EIO, "killed")
+
+    monkeypatch.setattr(ck, "atomic_write_text", stop_before_digest)
+    with pytest.raises(ck.CheckpointSaveError):
+        ck.write_checkpoint(path, _payload(2.0))
+    monkeypatch.setattr(ck, "atomic_write_text", real_write_text)
+    # The complete new file has no digest (the old one would have condemned it): it is used.
+    assert not path.with_name(path.name + ".sha256").exists()
+    assert ck.read_checkpoint(path)["model_state"]["weight"][0, 0] == 2.0
+
+
+def test_scaler_optimizer_progress_and_rng_are_restored(tmp_path):
+    cfg = get_cfg()
+    model = nn.Linear(2, 1)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
+    scaler = torch.amp.GradScaler("cpu", init_scale=256.0, growth_interval=3)
+    for _ in range(2):
+        optimizer.zero_grad()
+        scaler.scale(model(torch.ones(4, 2)).sum()).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    progress = ck.TrainProgress(epoch=1, iteration=4, global_step=16, extra={"meter": {"n": 3}})
+    payload = ck.checkpoint_payload(
+        model=model,
+        optimizer=optimizer,
+        scaler=scaler,
+        cfg=cfg,
+        progress=progress,
+        rng_states=[ck.capture_rng_state(use_cuda=False)],
+    )
+    path = ck.partial_checkpoint_path(tmp_path, 3, 4)
+    ck.write_checkpoint(path, payload)
+    expected = (random.random(), np.random.rand(), torch.rand(3))
+
+    fresh = nn.Linear(2, 1)
+    fresh_optimizer = torch.optim.AdamW(fresh.parameters(), lr=0.1)
+    fresh_scaler = torch.amp.GradScaler("cpu")
+    restored = ck.restore_training_state(
+        ck.read_checkpoint(path),
+        model=fresh,
+        optimizer=fresh_optimizer,
+        scaler=fresh_scaler,
+        cfg=cfg,
+    )
+    assert (restored.epoch, restored.iteration, restored.global_step) == (1, 4, 16)
+    assert restored.extra == {"meter": {"n": 3}}
+    assert fresh_scaler.state_dict() == scaler.state_dict()
+    assert fresh_scaler.state_dict()["_growth_tracker"] == 2
+    for name, value in model.state_dict().items():
+        assert torch.equal(fresh.state_dict()[name], value)
+    moments = fresh_optimizer.state_dict()["state"][0]
+    assert torch.equal(moments["exp_avg"], optimizer.state_dict()["state"][0]["exp_avg"])
+    assert (random.random(), np.random.rand()) == expected[:2]
+    assert torch.equal(torch.rand(3), expected[2])

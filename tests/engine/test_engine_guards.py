@@ -1,11 +1,12 @@
-"""Guard rails: non-finite and exploding losses, clips that fail to decode."""
+"""Guard rails: non-finite and exploding losses, clips that fail to decode, a full disk."""
 
+import errno
 import math
 
 import pytest
 import torch
 
-from slowfast_microg.engine.checkpointer import read_checkpoint
+from slowfast_microg.engine.checkpointer import CheckpointSaveError, read_checkpoint
 from slowfast_microg.engine.guards import DecodeBudgetExceededError, LossDivergedError
 from slowfast_microg.engine.sampler import EpochSampler
 from slowfast_microg.engine.trainer import train
@@ -69,3 +70,38 @@ def test_validation_clips_must_decode(toys, tmp_path):
     cfg = toys.toy_cfg(tmp_path / "run", tmp_path / "data", {"SOLVER.MAX_EPOCH": 1})
     with pytest.raises(RuntimeError, match="Item 2 of the dataset failed to load"):
         train(cfg)
+
+
+def test_disk_full_while_saving_stops_the_run_and_resume_uses_the_last_good(
+    toys, tmp_path, monkeypatch
+):
+    cfg = toys.toy_cfg(tmp_path / "run", tmp_path / "data")
+    folder = tmp_path / "run" / "checkpoints"
+    real_save = torch.save
+
+    def disk_full_at_epoch_2(obj, handle, *args, **kwargs):
+        if obj.get("epoch") != 1:  # the checkpoint after epoch 2 hits the full disk
+            return real_save(obj, handle, *args, **kwargs)
+        handle.write(b"\0" * 4096)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full_at_epoch_2)
+    with pytest.raises(CheckpointSaveError) as info:
+        train(cfg)
+    message = str(info.value)
+    assert "No space left on device" in message and "checkpoint_epoch_00002.pyth" in message
+    assert "newest: checkpoint_epoch_00001.pyth" in message
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "checkpoint_epoch_00001.pyth",
+        "checkpoint_epoch_00001.pyth.sha256",
+    ]
+    first = read_checkpoint(folder / "checkpoint_epoch_00001.pyth")
+
+    monkeypatch.setattr(torch, "save", real_save)  # space freed: the run continues
+    train(cfg)
+    assert (
+        f"Resuming from {folder / 'checkpoint_epoch_00001.pyth'}"
+        in (tmp_path / "run" / "stdout.log").read_text()
+    )
+    assert read_checkpoint(folder / "checkpoint_epoch_00002.pyth")["epoch"] == 1
+    assert first["epoch"] == 0
