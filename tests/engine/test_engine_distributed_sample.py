@@ -93,7 +93,7 @@ def test_two_shards_over_tcp_match_one_process(sample_root, tmp_path, one_thread
                 str(shard),
                 "--init_method",
                 f"tcp://127.0.0.1:{port}",
-            ],  # fmt: skip
+            ],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,

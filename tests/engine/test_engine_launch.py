@@ -103,7 +103,7 @@ def test_torchrun_two_processes_detected_from_the_environment(toys, tmp_path):
             "2",
             str(script),
             *toys.toy_opts(launched, data, overrides),
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
