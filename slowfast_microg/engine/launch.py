@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import torch
 import torch.multiprocessing as mp
 from fvcore.common.config import CfgNode
 
@@ -121,6 +122,22 @@ def launch_job(
     return None
 
 
+def check_devices(cfg: CfgNode) -> None:
+    """Refuse a NUM_GPUS this machine cannot provide, before any process is started.
+
+    Raises:
+        ConfigError: NUM_GPUS exceeds the number of visible CUDA devices.
+    """
+    available = torch.cuda.device_count()
+    if cfg.NUM_GPUS > available:
+        raise ConfigError(
+            f"NUM_GPUS is {cfg.NUM_GPUS} but this machine has {available} CUDA device(s). "
+            f"Set NUM_GPUS {available} on the command line"
+            + (" to run on the CPU" if not available else "")
+            + " and, if needed, a TRAIN.BATCH_SIZE / TEST.BATCH_SIZE that divides by it."
+        )
+
+
 def run_tasks(cfg: CfgNode) -> None:
     """Train when TRAIN.ENABLE, then test when TEST.ENABLE, in the same processes."""
     from slowfast_microg.engine.tester import test
@@ -140,12 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         argv: command-line arguments without the program name (``sys.argv[1:]`` if None).
 
     Returns:
-        0 on success; 2 when the config files or overrides are invalid (the message, naming the
-        file or key at fault, goes to stderr). Errors during the run raise.
+        0 on success; 2 when the config files or overrides are invalid or ask for more GPUs
+        than the machine has (the message, naming the file or key at fault, goes to stderr).
+        Errors during the run raise.
     """
     args = parse_args(sys.argv[1:] if argv is None else argv, description=DESCRIPTION)
     try:
         cfg = assert_and_infer_cfg(load_config(args))
+        check_devices(cfg)
     except ConfigError as err:
         print(f"run_net: error: {err}", file=sys.stderr)
         return 2

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 
 from slowfast_microg.engine import run_folder
@@ -94,6 +95,16 @@ def test_config_mistakes_exit_2_with_the_message(toys, tmp_path, capsys, extra, 
     assert re.search(r"^run_net: error: " + message, err), err
     assert "Traceback" not in err
     assert not run.exists()  # nothing ran
+
+
+def test_more_gpus_than_the_machine_has_exits_2(toys, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    run, data = tmp_path / "run", tmp_path / "data"
+    config = _yaml_config(toys, tmp_path / "toy.yaml", run, data)
+    assert main(["--cfg", str(config), "NUM_GPUS", "4"]) == 2
+    err = capsys.readouterr().err
+    assert "NUM_GPUS is 4 but this machine has 0 CUDA device(s). Set NUM_GPUS 0" in err
+    assert not run.exists()  # nothing was spawned or written
 
 
 def test_missing_config_file_exits_2(tmp_path, capsys):
