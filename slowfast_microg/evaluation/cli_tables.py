@@ -10,7 +10,7 @@ from pathlib import Path
 
 from slowfast_microg.evaluation.csv_io import read_ap_per_class_csv
 from slowfast_microg.evaluation.errors import EvaluationInputError
-from slowfast_microg.evaluation.run_folder import RunSummary, read_run_folder
+from slowfast_microg.evaluation.run_folder import MICROG_TEST_SET, RunSummary, read_run_folder
 from slowfast_microg.evaluation.tables import FORMATS, VARIANTS, format_tables
 
 logger = logging.getLogger(__name__)
@@ -132,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
     for run in runs:
         for note in run.notes:
             print(f"note: {run.path}: {note}", file=sys.stderr)
+    other_sets = [run for run in runs if run.test_set not in (None, MICROG_TEST_SET)]
+    for run in other_sets:
+        print(
+            f"note: {run.path}: tested on {run.test_set}, not MicroG-4M; left out of Tables 1 "
+            "and 2 (tools/make_cross_domain_table.py builds the cross-domain table)",
+            file=sys.stderr,
+        )
+    runs = [run for run in runs if run.test_set in (None, MICROG_TEST_SET)]
     text = format_tables(runs, fmt=args.format, variant=args.variant, which=args.table)
     if args.out is None:
         sys.stdout.write(text)

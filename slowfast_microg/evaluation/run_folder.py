@@ -39,6 +39,7 @@ _LOG_PREFIX = re.compile(r"^\[\d\d/\d\d \d\d:\d\d:\d\d\]\[[A-Z]+\] [^:]*:\s*\d+:
 _PARAMS = re.compile(r"Params:\s*([\d,]+)")
 _CHECKPOINT = re.compile(r"Loading network weights from .*checkpoint_epoch_0*(\d+)[^/\s]*\.pyth")
 _TRAILING_EPOCH = re.compile(r"\bepoch\s+(\d+)\b")
+MICROG_TEST_SET = "MicroG-4M"
 AP_FILES = ("ap_per_class_test.csv", "detailed_csv/ap_per_class_test.csv", "ap_per_class.csv")
 
 
@@ -56,6 +57,8 @@ class RunSummary:
         val: The val line of the test checkpoint's epoch, or None.
         checkpoint_epoch: The test checkpoint's epoch, or None.
         zero_shot: True for Table 2 rows.
+        test_set: The dataset the run was tested on, from its config's ``TEST.DATASET``
+            ("MicroG-4M", "JHMDB-21 split N", another name, or None if unknown).
         ap_per_class_csv: The test per-class AP CSV found in the folder, or None.
         notes: Why any of the above is missing, for the user.
     """
@@ -71,6 +74,7 @@ class RunSummary:
     val: dict[str, float] | None
     checkpoint_epoch: int | None
     zero_shot: bool
+    test_set: str | None
     ap_per_class_csv: Path | None
     notes: tuple[str, ...]
 
@@ -235,9 +239,25 @@ def read_run_folder(path: str | Path, *, zero_shot: bool | None = None) -> RunSu
         val=_metrics(val) if val is not None else None,
         checkpoint_epoch=epoch,
         zero_shot=zero_shot,
+        test_set=tested_on(config),
         ap_per_class_csv=ap_csv,
         notes=tuple(notes),
     )
+
+
+def tested_on(config: dict[str, Any] | None) -> str | None:
+    """The dataset a run was tested on, from its config (None if unknown).
+
+    ``jhmdb`` gives "JHMDB-21 split N", ``microg``/``ava`` give "MicroG-4M"; other dataset
+    names are returned as written.
+    """
+    dataset = str(((config or {}).get("TEST") or {}).get("DATASET", "")).lower()
+    if dataset == "jhmdb":
+        split = ((config or {}).get("JHMDB") or {}).get("SPLIT", 1)
+        return f"JHMDB-21 split {split}"
+    if dataset in ("microg", "ava"):
+        return MICROG_TEST_SET
+    return dataset or None
 
 
 def _is_test_line(record: dict[str, Any]) -> bool:

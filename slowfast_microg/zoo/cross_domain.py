@@ -13,8 +13,6 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from slowfast_microg.evaluation.run_folder import RunSummary, read_run_folder
 from slowfast_microg.evaluation.tables import percent
 
@@ -26,32 +24,17 @@ FORMATS = ("md", "csv")
 MISSING = "–"
 
 
-def test_set_name(run_folder: str | Path) -> str | None:
-    """The dataset a run was tested on, from its ``config.yaml`` (None if unknown)."""
-    path = Path(run_folder) / "config.yaml"
-    if not path.is_file():
-        return None
-    config = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    dataset = str((config.get("TEST") or {}).get("DATASET", "")).lower()
-    if dataset == "jhmdb":
-        split = (config.get("JHMDB") or {}).get("SPLIT", 1)
-        return f"JHMDB-21 split {split}"
-    if dataset in ("microg", "ava"):
-        return "MicroG-4M"
-    return dataset or None
-
-
-def cross_domain_rows(runs: Sequence[tuple[RunSummary, str | None]]) -> list[list[str]]:
-    """Table rows from (run summary, test set name) pairs, in the given order."""
+def cross_domain_rows(runs: Sequence[RunSummary]) -> list[list[str]]:
+    """Table rows from run summaries, in the given order."""
     rows = []
-    for run, test_set in runs:
+    for run in runs:
         test = run.test or {}
         rows.append(
             [
                 run.arch or MISSING,
                 run.tc or MISSING,
                 run.backbone or MISSING,
-                test_set or MISSING,
+                run.test_set or MISSING,
                 percent(test.get("map")) or MISSING,
                 percent(test.get("auroc_macro")) or MISSING,
             ]
@@ -67,8 +50,7 @@ def format_cross_domain_table(run_folders: Sequence[str | Path], *, fmt: str = "
     """
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {FORMATS}, got {fmt!r}")
-    runs = [(read_run_folder(folder), test_set_name(folder)) for folder in run_folders]
-    rows = cross_domain_rows(runs)
+    rows = cross_domain_rows([read_run_folder(folder) for folder in run_folders])
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")

@@ -17,6 +17,7 @@ from slowfast_microg.datasets import generate_sample
 from slowfast_microg.engine.launch import main as run_net
 from slowfast_microg.engine.stats import read_json_stats
 from slowfast_microg.evaluation import read_run_folder
+from slowfast_microg.evaluation.cli_tables import main as make_tables
 from slowfast_microg.zoo.cross_domain import format_cross_domain_table
 
 CONFIGS = ("SLOW_8x8_AVA", "SLOWFAST_32x2_R101_AVA")
@@ -154,3 +155,14 @@ def test_make_tables_and_the_cross_domain_table_read_the_runs(runs):
     assert [",".join(row.split(",")[:5]) for row in table[1:]] == expected
     markdown = format_cross_domain_table(order)
     assert markdown.startswith("**Table 3: cross-domain transfer")
+
+
+def test_make_tables_leaves_jhmdb_runs_out_of_the_microg_tables(runs, capsys):
+    folders = [runs["SLOWFAST_32x2_R101_AVA"], runs["microg"]]
+    assert read_run_folder(folders[0]).test_set == "JHMDB-21 split 1"
+    assert read_run_folder(folders[1]).test_set == "MicroG-4M"
+    assert make_tables([str(f) for f in folders] + ["--format", "csv"]) == 0
+    out, err = capsys.readouterr()
+    rows = [line for line in out.splitlines() if line and not line.startswith("Arch,")]
+    assert len(rows) == 1 and rows[0].startswith("Slow,8x8,R50,")
+    assert f"{folders[0]}: tested on JHMDB-21 split 1, not MicroG-4M" in err
