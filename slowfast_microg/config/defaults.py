@@ -153,6 +153,8 @@ _C.DATA_LOADER.NUM_WORKERS = 4
 _C.DATA_LOADER.PIN_MEMORY = True
 # Let PyAV decode mp4 clips with several threads.
 _C.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
+# Batches each worker loads ahead (torch DataLoader prefetch_factor; used when NUM_WORKERS > 0).
+_C.DATA_LOADER.PREFETCH_FACTOR = 2
 
 # ---------------------------------------------------------------------------------------------
 # AVA-format annotations (PySlowFast's node; MicroG-4M uses AVA's file formats)
