@@ -91,6 +91,14 @@ def _check_data(cfg: CfgNode) -> None:
         cfg.AVA.DETECTION_SCORE_THRESH >= 0.0,
         f"AVA.DETECTION_SCORE_THRESH must be >= 0, got {cfg.AVA.DETECTION_SCORE_THRESH}.",
     )
+    _require(
+        cfg.DATA_LOADER.NUM_WORKERS >= 0,
+        f"DATA_LOADER.NUM_WORKERS must be >= 0, got {cfg.DATA_LOADER.NUM_WORKERS}.",
+    )
+    _require(
+        cfg.DATA_LOADER.PREFETCH_FACTOR >= 1,
+        f"DATA_LOADER.PREFETCH_FACTOR must be >= 1, got {cfg.DATA_LOADER.PREFETCH_FACTOR}.",
+    )
 
 
 def _check_solver(cfg: CfgNode) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 from fvcore.common.config import CfgNode
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 from slowfast_microg.engine.sampler import EpochSampler
 
@@ -52,9 +52,11 @@ class GuardedDataset(Dataset):
     item's random augmentation depends only on those three numbers: not on the worker that
     loads it, the number of processes, or where a resumed run restarted.
 
-    Items are returned as ``(index, item, error)``. With ``catch_errors`` a clip raising one
-    of ``DECODE_ERRORS`` gives ``(index, None, message)``; otherwise the error propagates
-    with the item index added.
+    A key is ``(epoch, index)`` (what :class:`EpochTaggedSampler` yields, so loader workers,
+    persistent ones included, need no shared epoch state) or a plain index of epoch
+    ``self.epoch``. Items are returned as ``(index, item, error)``. With ``catch_errors`` a
+    clip raising one of ``DECODE_ERRORS`` gives ``(index, None, message)``; otherwise the
+    error propagates with the item index added.
     """
 
     def __init__(self, dataset: Dataset, *, seed: int, catch_errors: bool) -> None:
@@ -66,8 +68,8 @@ class GuardedDataset(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)
 
-    def _load(self, index: int) -> dict:
-        seed = item_seed(self.seed, self.epoch, index)
+    def _load(self, epoch: int, index: int) -> dict:
+        seed = item_seed(self.seed, epoch, index)
         py_state, np_state = random.getstate(), np.random.get_state()
         try:
             with torch.random.fork_rng(devices=[]):
@@ -79,15 +81,30 @@ class GuardedDataset(Dataset):
             random.setstate(py_state)
             np.random.set_state(np_state)
 
-    def __getitem__(self, index: int) -> tuple[int, dict | None, str | None]:
+    def __getitem__(self, key: int | tuple[int, int]) -> tuple[int, dict | None, str | None]:
+        epoch, index = key if isinstance(key, tuple) else (self.epoch, key)
         try:
-            return index, self._load(index), None
+            return index, self._load(epoch, index), None
         except DECODE_ERRORS as err:
             if not self.catch_errors:
                 raise RuntimeError(f"Item {index} of the dataset failed to load: {err}") from err
             message = f"{type(err).__name__}: {err}"
             logger.error("Item %d failed to load and is skipped: %s", index, message)
             return index, None, message
+
+
+class EpochTaggedSampler(Sampler[tuple[int, int]]):
+    """``(epoch, index)`` for each index of an :class:`EpochSampler`'s current epoch."""
+
+    def __init__(self, sampler: EpochSampler) -> None:
+        self.sampler = sampler
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        epoch = self.sampler.epoch
+        return ((epoch, index) for index in self.sampler)
+
+    def __len__(self) -> int:
+        return len(self.sampler)
 
 
 class BatchCollator:
@@ -126,7 +143,6 @@ class SplitLoader:
 
     def batches(self, epoch: int, *, skip_batches: int = 0) -> Iterator[dict]:
         """Iterate ``epoch``'s batches, starting after the first ``skip_batches``."""
-        self.guarded.epoch = epoch
         self.sampler.set_epoch(epoch, skip=skip_batches * self.batch_size)
         return iter(self.loader)
 
@@ -172,15 +188,18 @@ def build_split_loader(
         global_batch_size=global_batch if training else None,
     )
     batch_size = global_batch // world_size
+    workers = cfg.DATA_LOADER.NUM_WORKERS
     loader = DataLoader(
         guarded,
         batch_size=batch_size,
-        sampler=sampler,
-        num_workers=cfg.DATA_LOADER.NUM_WORKERS,
+        sampler=EpochTaggedSampler(sampler),
+        num_workers=workers,
         pin_memory=cfg.DATA_LOADER.PIN_MEMORY and cfg.NUM_GPUS > 0,
         collate_fn=BatchCollator(detection_collate()),
         drop_last=False,
         generator=torch.Generator().manual_seed(cfg.RNG_SEED),
+        persistent_workers=workers > 0,
+        prefetch_factor=cfg.DATA_LOADER.PREFETCH_FACTOR if workers > 0 else None,
     )
     logger.info(
         "%s split: %d items, %d per process batch, %d worker(s)",

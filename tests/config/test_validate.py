@@ -55,6 +55,8 @@ def test_defaults_validate():
         ({"DETECTION__ENABLE": False}, "DETECTION.ENABLE"),
         ({"TRAIN__ENABLE": False, "TEST__ENABLE": False}, "nothing to run"),
         ({"DATA__TRAIN_JITTER_SCALES": [320, 256]}, "TRAIN_JITTER_SCALES"),
+        ({"DATA_LOADER__NUM_WORKERS": -1}, "DATA_LOADER.NUM_WORKERS"),
+        ({"DATA_LOADER__PREFETCH_FACTOR": 0}, "DATA_LOADER.PREFETCH_FACTOR"),
     ],
 )
 def test_rejects(overrides, pattern):
