@@ -81,10 +81,13 @@ _C.TRAIN.MIXED_PRECISION = False
 # Autocast dtype when MIXED_PRECISION is on: "auto" (bfloat16 where supported, else float16),
 # "bfloat16", "float16" or "float32" (slowfast_microg.models.acceleration).
 _C.TRAIN.AMP_DTYPE = "auto"
-# Keep Conv3d weights and input clips in torch.channels_last_3d memory format.
+# Keep Conv3d weights and input clips in torch.channels_last_3d memory format. These
+# acceleration keys apply to training, validation and testing alike.
 _C.TRAIN.CHANNELS_LAST = False
-# Wrap the model with torch.compile (opt-in; the first step of each input shape compiles).
+# Compile the model with torch.compile (opt-in; the first step of each input shape compiles).
 _C.TRAIN.COMPILE = False
+# torch.compile back end of TRAIN.COMPILE ("inductor"; "aot_eager" traces without codegen).
+_C.TRAIN.COMPILE_BACKEND = "inductor"
 # Stop when the loss exceeds this factor times its running mean (0 disables the check).
 _C.TRAIN.KILL_LOSS_EXPLOSION_FACTOR = 0.0
 # Training clips that may fail to decode (each is logged and skipped) before the run stops
@@ -107,6 +110,9 @@ _C.TEST.CHECKPOINT_FILE_PATH = ""
 _C.TEST.CHECKPOINT_TYPE = "pytorch"
 # Folder for test outputs; empty writes them into OUTPUT_DIR.
 _C.TEST.SAVE_RESULTS_PATH = ""
+# Test-time augmentation for val and test: score each clip and its horizontal mirror (boxes
+# mirrored) in one batched forward and average the two views' scores.
+_C.TEST.FLIP_ENSEMBLE = False
 
 # ---------------------------------------------------------------------------------------------
 # Data

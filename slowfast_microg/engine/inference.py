@@ -61,6 +61,9 @@ def evaluate_model(
         device=runtime.device,
         num_model_classes=cfg.MODEL.NUM_CLASSES,
         autocast_dtype=runtime.autocast_dtype,
+        channels_last=runtime.channels_last,
+        flip_ensemble=bool(cfg.TEST.FLIP_ENSEMBLE),
+        boxes_aligned=bool(cfg.DETECTION.ALIGNED),
         show_progress=runtime.show_progress,
         desc=split,
     )

@@ -12,6 +12,8 @@ from torch import nn
 
 from slowfast_microg.engine.data import SplitLoader
 from slowfast_microg.engine.monitor import progress_bar
+from slowfast_microg.engine.views import add_flipped_view, average_views
+from slowfast_microg.models.acceleration import to_channels_last
 from slowfast_microg.utils import distributed as du
 from slowfast_microg.utils.label_space import label_map_columns
 
@@ -93,11 +95,28 @@ def predict_split(
     autocast_dtype: torch.dtype | None,
     show_progress: bool,
     desc: str,
+    channels_last: bool = False,
+    flip_ensemble: bool = False,
+    boxes_aligned: bool = True,
 ) -> SplitPredictions | None:
     """Score every box of the split on all processes; gather on rank 0.
 
-    Each process scores its shard; rank 0 receives all shards, checks that every dataset item
-    was scored exactly once (no padding duplicates, no gaps), and orders boxes by item index.
+    Each process scores its shard, one loader batch (TEST.BATCH_SIZE / processes keyframes)
+    per forward; rank 0 receives all shards, checks that every dataset item was scored
+    exactly once (no padding duplicates, no gaps), and orders boxes by item index.
+
+    Args:
+        model: the model (eval mode is set for the pass).
+        split_loader: the split's loader.
+        device: where the model runs.
+        num_model_classes: MODEL.NUM_CLASSES.
+        autocast_dtype: autocast dtype, or None for float32.
+        show_progress: draw a progress bar.
+        desc: progress bar label.
+        channels_last: feed clips in ``torch.channels_last_3d`` (TRAIN.CHANNELS_LAST).
+        flip_ensemble: also score each clip's horizontal mirror in the same forward and
+            average the two views (TEST.FLIP_ENSEMBLE).
+        boxes_aligned: DETECTION.ALIGNED, which fixes how boxes are mirrored.
 
     Returns:
         The predictions on rank 0, None on other ranks.
@@ -114,10 +133,16 @@ def predict_split(
         visited.append(batch["indices"].numpy())
         inputs = [x.to(device, non_blocking=True) for x in batch["inputs"]]
         boxes = batch["boxes"].to(device, non_blocking=True)
+        if flip_ensemble:
+            inputs, boxes = add_flipped_view(inputs, boxes, aligned=boxes_aligned)
+        if channels_last:
+            inputs = to_channels_last(inputs)
         with torch.autocast(
             device_type=device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None
         ):
             scores = model(inputs, boxes)
+        if flip_ensemble:
+            scores = average_views(scores.float(), views=2)
         rows.append(_batch_rows(batch, scores))
     model.train(was_training)
     local = {

@@ -14,6 +14,7 @@ from fvcore.common.config import CfgNode
 from torch import nn
 
 from slowfast_microg.engine.run_folder import ensure_writable
+from slowfast_microg.models.acceleration import AccelerationSettings, accelerate_in_place
 from slowfast_microg.utils import distributed as du
 from slowfast_microg.utils.logging import setup_logging
 
@@ -29,8 +30,9 @@ class Runtime:
         rank: global rank.
         world_size: number of processes.
         output_dir: the run folder (OUTPUT_DIR).
-        autocast_dtype: bf16/fp16 under TRAIN.MIXED_PRECISION on GPU, else None.
+        autocast_dtype: TRAIN.AMP_DTYPE under TRAIN.MIXED_PRECISION on GPU, else None.
         show_progress: draw progress bars (main process, PROGRESS_BAR).
+        channels_last: feed clips in ``torch.channels_last_3d`` (TRAIN.CHANNELS_LAST).
     """
 
     device: torch.device
@@ -39,6 +41,7 @@ class Runtime:
     output_dir: Path
     autocast_dtype: torch.dtype | None
     show_progress: bool
+    channels_last: bool = False
 
     @property
     def is_master(self) -> bool:
@@ -51,15 +54,31 @@ class Runtime:
         return self.device.type == "cuda"
 
 
-def _mixed_precision_dtype(cfg: CfgNode, *, use_cuda: bool) -> torch.dtype | None:
-    if not cfg.TRAIN.MIXED_PRECISION:
-        return None
-    if not use_cuda:
+def acceleration_settings(cfg: CfgNode, device: torch.device) -> AccelerationSettings:
+    """The run's speed-ups (TRAIN.MIXED_PRECISION/AMP_DTYPE/CHANNELS_LAST/COMPILE), logged."""
+    if cfg.TRAIN.MIXED_PRECISION and device.type != "cuda":
         logger.info("TRAIN.MIXED_PRECISION applies to GPU runs only; this CPU run uses fp32.")
-        return None
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    logger.info("Mixed precision: autocast to %s", dtype)
-    return dtype
+    settings = AccelerationSettings.from_cfg(cfg, device=device)
+    if settings.amp_dtype is not None:
+        logger.info("Mixed precision: autocast to %s", settings.amp_dtype)
+    return settings
+
+
+def accelerate_model(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Module:
+    """TRAIN.CHANNELS_LAST and TRAIN.COMPILE applied to ``model`` in place (before DDP).
+
+    The model keeps its identity and ``state_dict`` keys, so optimisers, checkpoints and DDP
+    see it as without acceleration.
+    """
+    settings = AccelerationSettings.from_cfg(cfg, device=runtime.device)
+    if settings.channels_last:
+        logger.info("TRAIN.CHANNELS_LAST: weights and clips in channels_last_3d")
+    return accelerate_in_place(
+        model,
+        channels_last=settings.channels_last,
+        compile=settings.compile,
+        compile_backend=settings.compile_backend,
+    )
 
 
 def _set_determinism(enabled: bool) -> None:
@@ -95,13 +114,15 @@ def setup_runtime(cfg: CfgNode) -> Runtime:
     np.random.seed(seed)
     torch.manual_seed(seed)
     _set_determinism(cfg.DETERMINISTIC)
+    settings = acceleration_settings(cfg, device)
     return Runtime(
         device=device,
         rank=rank,
         world_size=world,
         output_dir=Path(cfg.OUTPUT_DIR),
-        autocast_dtype=_mixed_precision_dtype(cfg, use_cuda=use_cuda),
+        autocast_dtype=settings.amp_dtype,
         show_progress=cfg.PROGRESS_BAR and rank == 0,
+        channels_last=settings.channels_last,
     )
 
 

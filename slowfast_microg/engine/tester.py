@@ -14,7 +14,7 @@ from slowfast_microg.engine.inference import evaluate_model
 from slowfast_microg.engine.model_info import log_model_info
 from slowfast_microg.engine.monitor import ScalarWriter
 from slowfast_microg.engine.run_folder import prepare_output_dir
-from slowfast_microg.engine.runtime import setup_runtime
+from slowfast_microg.engine.runtime import accelerate_model, setup_runtime
 from slowfast_microg.models.registry import build_model
 from slowfast_microg.utils import distributed as du
 
@@ -75,6 +75,7 @@ def test(cfg: CfgNode) -> dict[str, float] | None:
     if runtime.is_master:
         log_model_info(model, cfg, device=runtime.device)
     checkpoint_epoch = load_test_weights(cfg, model)
+    model = accelerate_model(model, cfg, runtime)
     test_loader = build_split_loader(cfg, "test", rank=runtime.rank, world_size=runtime.world_size)
     writer = ScalarWriter.from_cfg(cfg, is_master=runtime.is_master)
     try:

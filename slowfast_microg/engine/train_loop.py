@@ -18,6 +18,7 @@ from slowfast_microg.engine.lr_policy import LRSchedule, set_lr
 from slowfast_microg.engine.monitor import ScalarWriter, TrainMeter, progress_bar
 from slowfast_microg.engine.runtime import Runtime, set_train_mode
 from slowfast_microg.engine.stats import log_json_stats
+from slowfast_microg.models.acceleration import to_channels_last
 from slowfast_microg.utils import distributed as du
 
 logger = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class TrainLoop:
     def _forward_loss(self, batch: dict) -> torch.Tensor:
         device = self.runtime.device
         inputs = [x.to(device, non_blocking=True) for x in batch["inputs"]]
+        if self.runtime.channels_last:
+            inputs = to_channels_last(inputs)
         boxes = batch["boxes"].to(device, non_blocking=True)
         labels = batch["labels"].to(device, non_blocking=True).float()
         dtype = self.runtime.autocast_dtype

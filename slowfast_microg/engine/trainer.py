@@ -26,6 +26,7 @@ from slowfast_microg.engine.precise_bn import recompute_bn_stats
 from slowfast_microg.engine.run_folder import prepare_output_dir
 from slowfast_microg.engine.runtime import (
     Runtime,
+    accelerate_model,
     freeze_batchnorm,
     setup_runtime,
     wrap_distributed,
@@ -140,6 +141,7 @@ def train(cfg: CfgNode) -> None:
         freeze_batchnorm(net)
     if runtime.is_master:
         log_model_info(net, cfg, device=runtime.device)
+    net = accelerate_model(net, cfg, runtime)
     optimizer = construct_optimizer(net, cfg)
     scaler = _build_scaler(runtime)
     train_loader = build_split_loader(

@@ -1,17 +1,18 @@
 """Opt-in model speed-ups: channels_last_3d memory format, autocast (AMP) and torch.compile.
 
-The engine (or any caller) applies them in three steps::
+The engine applies them in three steps (``engine.runtime.accelerate_model``)::
 
     settings = AccelerationSettings.from_cfg(cfg, device=device)
-    model = prepare_model(model, channels_last=settings.channels_last, compile=settings.compile)
+    accelerate_in_place(model, channels_last=settings.channels_last, compile=settings.compile)
     with autocast_context(device, settings.amp_dtype):
         scores = model(to_channels_last(inputs) if settings.channels_last else inputs, boxes)
 
-None of them changes parameter names or shapes: checkpoints are saved from
-``unwrap_compiled(model)`` exactly as without acceleration. Measured agreement with the float32
-contiguous model on the PySlowFast goldens, checked by ``tests/models/test_acceleration.py``
-as max|y - y_ref| / max(1, max|y_ref|): channels_last_3d <= 1e-5, bfloat16 autocast on CPU
-<= 2e-2, torch.compile <= 1e-5. ``docs/performance.md`` gives the measured speed-ups.
+None of them changes parameter names or shapes: checkpoints are saved exactly as without
+acceleration (``unwrap_compiled`` for the wrapper :func:`prepare_model` returns). Agreement with
+the float32 contiguous model on the PySlowFast goldens, checked by
+``tests/models/test_acceleration.py`` as max|y - y_ref| / max(1, max|y_ref|): channels_last_3d
+<= 1e-5, bfloat16 autocast on CPU <= 5e-2 (mean <= 1.5e-2), float16 autocast <= 1e-2,
+torch.compile <= 1e-5. ``docs/performance.md`` lists the measured errors and speed-ups.
 """
 
 from __future__ import annotations
@@ -142,6 +143,39 @@ def prepare_model(
     return model
 
 
+def accelerate_in_place(
+    model: nn.Module,
+    *,
+    channels_last: bool = False,
+    compile: bool = False,
+    compile_backend: str = "inductor",
+    compile_mode: str | None = None,
+) -> nn.Module:
+    """Apply the memory format and ``torch.compile`` to ``model`` itself (the engine's way).
+
+    Unlike :func:`prepare_model`, compiling uses ``nn.Module.compile``: the module compiles its
+    own forward, so it stays the object the optimiser, DDP and the checkpointer hold, and its
+    ``state_dict`` keys have no ``_orig_mod.`` prefix.
+
+    Args:
+        model: a model of the registry (already on its device).
+        channels_last: store every 5-D parameter and buffer in ``torch.channels_last_3d``
+            (parameters keep their identity, so an optimiser built before still updates them).
+        compile: compile the forward (and its backward) on the first call of each input shape.
+        compile_backend: ``torch.compile`` backend ("inductor", "aot_eager", ...).
+        compile_mode: ``torch.compile`` mode (None = "default").
+
+    Returns:
+        ``model``.
+    """
+    if channels_last:
+        model.to(memory_format=torch.channels_last_3d)
+    if compile:
+        logger.info("Compiling the model (backend %s, mode %s).", compile_backend, compile_mode)
+        model.compile(backend=compile_backend, mode=compile_mode)
+    return model
+
+
 def unwrap_compiled(model: nn.Module) -> nn.Module:
     """The original module of a ``torch.compile`` wrapper (``model`` itself otherwise)."""
     return getattr(model, "_orig_mod", model)
@@ -153,17 +187,21 @@ class AccelerationSettings:
 
     Attributes:
         channels_last: use ``torch.channels_last_3d`` for weights and inputs.
-        compile: wrap the model with ``torch.compile``.
+        compile: compile the model with ``torch.compile``.
         amp_dtype: autocast dtype, or None for float32.
+        compile_backend: the ``torch.compile`` back end.
     """
 
     channels_last: bool = False
     compile: bool = False
     amp_dtype: torch.dtype | None = None
+    compile_backend: str = "inductor"
 
     @classmethod
     def from_cfg(cls, cfg: CfgNode, *, device: torch.device | str) -> AccelerationSettings:
-        """Read TRAIN.CHANNELS_LAST, TRAIN.COMPILE, TRAIN.MIXED_PRECISION and TRAIN.AMP_DTYPE.
+        """Read TRAIN.CHANNELS_LAST, COMPILE, COMPILE_BACKEND, MIXED_PRECISION and AMP_DTYPE.
+
+        Training, validation and testing of a run use the same settings.
 
         Autocast is on only on CUDA devices with TRAIN.MIXED_PRECISION true (PySlowFast's
         switch, ignored on CPU as documented for it) and then uses TRAIN.AMP_DTYPE ("auto" =
@@ -183,4 +221,5 @@ class AccelerationSettings:
             channels_last=bool(cfg.TRAIN.CHANNELS_LAST),
             compile=bool(cfg.TRAIN.COMPILE),
             amp_dtype=dtype,
+            compile_backend=str(cfg.TRAIN.COMPILE_BACKEND),
         )
