@@ -40,6 +40,9 @@ EXTRAS = {
     "download": ["huggingface_hub>=0.23"],  # 0.23: downloads always resume
 }
 EXTRAS["all"] = sorted({dep for deps in EXTRAS.values() for dep in deps})
+# Only for benchmarks/run.py pytorchvideo (the side-by-side with PyTorchVideo's builders); not
+# part of "all" or "dev".
+EXTRAS["bench"] = ["pytorchvideo==0.1.5"]
 EXTRAS["dev"] = EXTRAS["all"] + [
     "pytest>=7.4",
     "pytest-timeout>=2.2",

@@ -3,7 +3,8 @@
 ``python benchmarks/run.py models [--configs ROW.yaml ...] [--device auto|cpu|cuda]
 [--modes fp32,channels_last,bf16,...] [--batch 1] [--repeats 3] [--warmup 1] [--threads N]``
 
-For each ``configs/MicroG`` row (default: the twelve of Table 1) and each mode:
+For each ``configs/MicroG`` row (default: the twelve of Table 1 and the two zero-shot rows of
+Table 2) and each mode:
 
 - ``fwd``: inference (eval mode, ``no_grad``) at the paper's test input (DATA.NUM_FRAMES
   frames of DATA.TEST_CROP_SIZE pixels), clips/s from the median wall and CPU time;
@@ -29,7 +30,14 @@ from typing import Any
 import model_measure as mm
 import torch
 from device_peaks import achieved_tflops, fraction_of_peak
-from model_inputs import TABLE1_ROWS, code_version, load_row, make_batch, per_gpu_batch
+from model_inputs import (
+    TABLE1_ROWS,
+    TABLE2_ROWS,
+    code_version,
+    load_row,
+    make_batch,
+    per_gpu_batch,
+)
 
 from slowfast_microg.models import build_model
 from slowfast_microg.models.acceleration import prepare_model, to_channels_last
@@ -66,7 +74,7 @@ PASSES = ("fwd", "fwd_bwd")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Suite options."""
-    parser.add_argument("--configs", nargs="+", default=list(TABLE1_ROWS))
+    parser.add_argument("--configs", nargs="+", default=[*TABLE1_ROWS, *TABLE2_ROWS])
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--modes", default=None, help="comma-separated; default per device")
     parser.add_argument("--passes", default=",".join(PASSES))

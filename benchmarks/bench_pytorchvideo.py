@@ -35,7 +35,7 @@ DTYPE_NAMES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 DEFAULT_DTYPES = {"cpu": "fp32", "cuda": "fp32,bf16,fp16"}
 INSTALL_HINT = (
     "the pytorchvideo suite needs PyTorchVideo's model builders: "
-    "pip install pytorchvideo==0.1.5 --no-deps (or the package's bench extra)"
+    "pip install pytorchvideo==0.1.5 (or pip install -e .[bench])"
 )
 
 

@@ -28,10 +28,17 @@ TABLE1_ROWS = (
     "MVITv1_B_16x4.yaml",
     "MVITv2_S_16x4.yaml",
 )
+# The two Table 2 rows: AVA models tested zero-shot (inference only in the paper).
+TABLE2_ROWS = (
+    "zero_shot/SLOWFAST_32x2_R101_AVA.yaml",
+    "zero_shot/SLOW_8x8_AVA.yaml",
+)
 
 
 def load_row(row: str) -> CfgNode:
     """The validated config ``configs/MicroG/<row>``, built for the CPU (NUM_GPUS 0).
+
+    ``row`` may name a sub-folder (``zero_shot/SLOW_8x8_AVA.yaml``).
 
     Raises:
         FileNotFoundError: naming the missing file and the folder searched.

@@ -1,7 +1,9 @@
-"""Print the Markdown tables of benchmarks/README.md from a models or pytorchvideo result JSON.
+"""Print the Markdown tables of benchmarks/README.md from result JSONs.
 
-``python benchmarks/model_tables.py benchmarks/results/models_<stamp>.json``
-``python benchmarks/model_tables.py benchmarks/results/pytorchvideo_<stamp>.json``
+``python benchmarks/model_tables.py benchmarks/results/models_<stamp>.json ...``
+
+Handles the ``models`` and ``pytorchvideo`` suites here and the ``inference``, ``eval``,
+``data_prep`` and ``captions`` suites through ``suite_tables``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from suite_tables import TABLES
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -21,43 +25,57 @@ def _mib(value: float | None) -> str:
 
 
 def _basis(figures: dict[str, Any]) -> str:
-    """Timing basis of a run: CPU time on a CPU (robust to other jobs), wall time on a GPU."""
-    return "cpu" if figures["settings"]["device"] == "cpu" else "wall"
+    """Timing basis of a run: CPU time for a one-thread CPU run (robust to other jobs),
+    wall time otherwise (several threads, or a GPU)."""
+    settings = figures["settings"]
+    return "cpu" if settings["device"] == "cpu" and settings.get("threads") == 1 else "wall"
+
+
+def _peak(result: dict[str, Any]) -> str:
+    peak = result.get("peak", {})
+    if peak.get("fraction") is None:
+        return "n/a"
+    return f"{100 * peak['fraction']:.1f}%"
 
 
 def models_tables(figures: dict[str, Any]) -> list[str]:
-    """One line per row and mode: clips/s, speed-up over fp32, memory, TFLOP/s."""
+    """One line per row and mode: clips/s, speed-up over fp32, memory, TFLOP/s, peak share."""
     basis = _basis(figures)
     lines = [
-        "| config | mode | fwd clips/s | fwd_bwd clips/s | fwd x fp32 | fwd_bwd x fp32 "
-        "| fwd MiB/clip | train MiB/added clip | fwd_bwd TFLOP/s | fits 80 GB at paper batch |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| config | mode | GFLOPs/clip fwd / train | fwd clips/s | fwd_bwd clips/s "
+        "| fwd x fp32 | fwd_bwd x fp32 | fwd MiB/clip | train MiB/added clip "
+        "| fwd / fwd_bwd TFLOP/s | of peak | fits 80 GB at paper batch |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row, entry in figures["rows"].items():
+        gflops = entry["gflops_per_clip"]
         for mode, result in entry["modes"].items():
             if "error" in result:
-                lines.append(f"| {row} | {mode} | {result['error'][:60]} |||||||| ")
+                lines.append(f"| {row} | {mode} | {result['error'][:60]} ||||||||||")
                 continue
             fwd, train = result.get("fwd", {}), result.get("fwd_bwd", {})
             speed = entry["speedup_vs_fp32"].get(mode, {})
             fit = train.get("memory_fit", {})
             fits = fit.get("fits_80GB")
-            train_rate = train.get("timing", {}).get(f"clips_per_s_{basis}")
-            tflops = (
-                None
-                if train_rate is None
-                else 2 * 3 * entry["gflops_per_clip"]["fwd_bwd"] * train_rate / 1e3
-            )
+            rates = {
+                name: part.get("timing", {}).get(f"clips_per_s_{basis}")
+                for name, part in (("fwd", fwd), ("fwd_bwd", train))
+            }
+            tflops = [
+                None if rates[name] is None else 2 * factor * gflops[name] * rates[name] / 1e3
+                for name, factor in (("fwd", 1), ("fwd_bwd", 3))
+            ]
+            fit_cell = "–"
+            if fits is not None:
+                fit_cell = f"{'yes' if fits else 'no'} ({fit['clips_per_gpu']} clips)"
             lines.append(
-                f"| {row} | {mode} "
-                f"| {_fmt(fwd.get('timing', {}).get(f'clips_per_s_{basis}'))} "
-                f"| {_fmt(train_rate)} "
+                f"| {row} | {mode} | {gflops['fwd']:.1f} / {gflops['fwd_bwd']:.1f} "
+                f"| {_fmt(rates['fwd'])} | {_fmt(rates['fwd_bwd'])} "
                 f"| {_fmt(speed.get(f'fwd_{basis}'))} | {_fmt(speed.get(f'fwd_bwd_{basis}'))} "
                 f"| {_mib(fwd.get('memory', {}).get('per_clip_bytes'))} "
                 f"| {_mib(train.get('memory', {}).get('per_added_clip_bytes'))} "
-                f"| {_fmt(tflops, 3)} "
-                f"| {'–' if fits is None else ('yes' if fits else 'no')}"
-                f" ({fit.get('clips_per_gpu', '–')} clips) |"
+                f"| {_fmt(tflops[0], 3)} / {_fmt(tflops[1], 3)} "
+                f"| {_peak(fwd or train)} | {fit_cell} |"
             )
     return lines
 
@@ -94,11 +112,18 @@ def main(argv: list[str]) -> int:
             f"CPUs, load {' '.join(machine.get('loadavg', []))} -->"
         )
         figures = payload["figures"]
-        if payload["suite"] == "models":
+        code = figures.get("code") or figures.get("settings", {}).get("code", "not recorded")
+        print(f"<!-- code {code} -->")
+        suite = payload["suite"]
+        if suite == "models":
             print(f"<!-- rates from median {_basis(figures)} time -->")
             print("\n".join(models_tables(figures)))
-        else:
+        elif suite == "pytorchvideo":
             print("\n".join(pytorchvideo_tables(figures)))
+        elif suite in TABLES:
+            print("\n".join(TABLES[suite](figures)))
+        else:
+            raise SystemExit(f"{name}: no table for suite {suite!r}")
     return 0
 
 
