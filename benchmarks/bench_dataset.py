@@ -3,19 +3,27 @@
 ``python benchmarks/run.py dataset [--frame-size 854x480] [--encoding authors] [--num-clips 12]
 [--items 16] [--repeats 3] [--workers 0,1,2,N] [--patterns 8x8,16x4,13x6,16x5]
 [--transforms train,test] [--layouts frames,videos] [--opts KEY VALUE ...]
-[--compare KEY VALUE ...] [--no-variants]``
+[--sections rows,threads,options,collate,profile] [--baseline COMMIT [--baseline-opts ...]]
+[--compare KEY VALUE ...]``
 
 Generates synthetic clips (``loader_data``: MicroG-4M's 854x480, 90 frames at 30 fps, encoded
-as the authors' clips were, JPEGs extracted from them; or the sample's own 160x120 files), then
-for each sampling pattern (the paper configs' frames, stride and crops), transform (train:
-jitter + crop + flip; test: short side, whole frame), and number of DataLoader workers
-(0 = in the main process), loads the same items from the JPEG and the mp4 layout alternately
-and reports the medians over ``--repeats`` passes: clips/s, ms/clip and the ratio mp4 / JPEG.
+as the authors' clips were, JPEGs extracted from them; or the sample's own 160x120 files), then:
 
-Also, unless ``--no-variants``: ``--compare`` (the rows again with those overrides, in-process,
-alternating with the defaults: the before/after of an option), threaded mp4 decoding on and off,
-persistent workers and prefetch depth, the collate function, and a cProfile of the top costs
-per item. Everything runs with one torch thread per process, as in loader workers.
+- ``rows``: for each sampling pattern (the paper configs' frames, stride and crops), transform
+  (train: jitter + crop + flip; test: short side, whole frame) and number of DataLoader workers
+  (0 = in the main process), loads the same items from the JPEG and the mp4 layout, alternating
+  passes, and reports the medians over ``--repeats`` passes: clips/s, ms/clip and the ratio
+  mp4 / JPEG of clips/s;
+- ``baseline`` (with ``--baseline COMMIT``): that commit's loader against the current one;
+- ``compare`` (with ``--compare KEY VALUE ...``): the current loader with those overrides
+  against without (e.g. ``DATA_LOADER.RESIZE_IN_DECODER False``);
+- ``threads``: threaded mp4 decoding against one thread;
+- ``options``: persistent workers, prefetch depth, pinned memory (CUDA only);
+- ``collate``: ``collate_detection`` with few and many boxes per item;
+- ``profile``: cProfile's top costs per item.
+
+Paired sections run in the main process, alternating passes. Every process uses one torch
+thread, as loader workers do.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from loader_baseline import baseline_api, import_baseline
 from loader_data import ENCODINGS, prepare_clips
 from loader_measure import (
     LAYOUT_NAMES,
@@ -40,15 +49,16 @@ from loader_measure import (
     one_pass,
     pattern_cfg,
     pattern_settings,
-    profile_items,
     rate,
 )
+from loader_sections import baseline_rows, compare_rows, profiles, thread_rows
 from loader_variants import collate_figures, loader_options_figures
 
 import slowfast_microg
 from slowfast_microg.datasets import collate_detection
 
 ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("rows", "threads", "options", "collate", "profile")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,8 +75,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--transforms", default="train,test")
     parser.add_argument("--layouts", default="frames,videos")
     parser.add_argument("--opts", nargs="*", default=[], help="config overrides of every row")
-    parser.add_argument("--compare", nargs="*", default=[], help="overrides timed against rows")
-    parser.add_argument("--no-variants", action="store_true", help="main rows only")
+    parser.add_argument("--sections", default=",".join(SECTIONS), help="what to measure")
+    parser.add_argument("--baseline", default="", help="commit whose loader to compare with")
+    parser.add_argument("--baseline-opts", nargs="*", default=[], help="baseline's overrides")
+    parser.add_argument("--compare", nargs="*", default=[], help="overrides timed against none")
 
 
 def _code_version() -> dict[str, Any]:
@@ -88,12 +100,6 @@ def _code_version() -> dict[str, Any]:
 def _workers(text: str) -> list[int]:
     counts = {(os.cpu_count() or 1) if part == "N" else int(part) for part in text.split(",")}
     return sorted(counts)
-
-
-def _close(*loaders) -> None:
-    for loader in loaders:
-        del loader
-    gc.collect()
 
 
 def _main_rows(args, root: Path, short: int) -> tuple[list[dict], list[dict], dict]:
@@ -149,87 +155,45 @@ def _main_rows(args, root: Path, short: int) -> tuple[list[dict], list[dict], di
                             / timing["videos"]["median_s"],
                         }
                     )
-                _close(*loaders.values())
+                loaders.clear()  # persistent workers stop with their loader
+                gc.collect()
     return rows, ratios, settings
 
 
-def _compare_rows(args, root: Path, short: int) -> list[dict]:
-    """Each pattern/transform/layout in-process with the defaults and with ``--compare``."""
-    out = []
-    for pattern in args.patterns.split(","):
-        for layout in args.layouts.split(","):
-            for transform in args.transforms.split(","):
-                passes, built = {}, {}
-                for name, opts in (("default", args.opts), ("compare", args.opts + args.compare)):
-                    cfg = pattern_cfg(
-                        pattern, root=root, layout=layout, short_side=short, opts=opts
-                    )
-                    dataset = build_items(cfg, transform=transform)
-                    built[name] = make_loader(
-                        dataset, items=args.items, batch_size=args.batch_size, workers=0
-                    )
-                    passes[name] = lambda lo=built[name]: one_pass(lo)
-                timing = interleaved(passes, repeats=args.repeats)
-                out.append(
-                    {
-                        "pattern": pattern,
-                        "layout": LAYOUT_NAMES[layout],
-                        "transform": transform,
-                        "default_ms_per_clip": rate(timing["default"], items=args.items)[
-                            "ms_per_clip"
-                        ],
-                        "compare_ms_per_clip": rate(timing["compare"], items=args.items)[
-                            "ms_per_clip"
-                        ],
-                        "speedup_default_over_compare": timing["compare"]["median_s"]
-                        / timing["default"]["median_s"],
-                    }
-                )
-    return out
-
-
-def _thread_rows(args, root: Path, short: int) -> list[dict]:
-    """mp4 decoding with FFmpeg threads against one thread, in-process, train transform."""
-    out = []
-    for pattern in args.patterns.split(","):
-        passes, loaders = {}, {}
-        for name, value in (("single", "False"), ("threads", "True")):
-            opts = [*args.opts, "DATA_LOADER.ENABLE_MULTI_THREAD_DECODE", value]
-            cfg = pattern_cfg(pattern, root=root, layout="videos", short_side=short, opts=opts)
-            loaders[name] = make_loader(
-                build_items(cfg, transform="train"),
-                items=args.items,
-                batch_size=args.batch_size,
-                workers=0,
-            )
-            passes[name] = lambda lo=loaders[name]: one_pass(lo)
-        timing = interleaved(passes, repeats=args.repeats)
-        out.append(
-            {
-                "pattern": pattern,
-                "single_thread_ms_per_clip": rate(timing["single"], items=args.items)[
-                    "ms_per_clip"
-                ],
-                "threaded_ms_per_clip": rate(timing["threads"], items=args.items)["ms_per_clip"],
-                "threaded_speedup": timing["single"]["median_s"] / timing["threads"]["median_s"],
+def _sections(args, root: Path, short: int, figures: dict[str, Any]) -> None:
+    sections = set(args.sections.split(","))
+    if "rows" in sections:
+        rows, ratios, patterns = _main_rows(args, root, short)
+        figures.update(rows=rows, mp4_over_jpeg=ratios, patterns=patterns)
+    if args.baseline:
+        with tempfile.TemporaryDirectory() as folder:
+            api = baseline_api(import_baseline(args.baseline, Path(folder)))
+            figures["baseline"] = {
+                "commit": args.baseline,
+                "overrides": args.baseline_opts,
+                "rows": baseline_rows(args, root, short, api=api, opts=args.baseline_opts),
             }
+    if args.compare:
+        figures["compare"] = {"overrides": args.compare, "rows": compare_rows(args, root, short)}
+    if "threads" in sections and "videos" in args.layouts.split(","):
+        figures["threaded_decode"] = thread_rows(args, root, short)
+    if "options" in sections:
+        cfg = pattern_cfg("8x8", root=root, layout="frames", short_side=short, opts=args.opts)
+        figures["loader_options"] = loader_options_figures(
+            build_items(cfg, transform="train"),
+            items=args.items,
+            batch_size=args.batch_size,
+            workers=max(_workers(args.workers)),
+            repeats=args.repeats,
         )
-    return out
-
-
-def _profiles(args, root: Path, short: int) -> dict[str, list[dict]]:
-    out = {}
-    for pattern, transform in (("8x8", "train"), ("16x5", "test")):
-        for layout in args.layouts.split(","):
-            cfg = pattern_cfg(pattern, root=root, layout=layout, short_side=short, opts=args.opts)
-            dataset = build_items(cfg, transform=transform)
-            key = f"{pattern}_{transform}_{LAYOUT_NAMES[layout]}"
-            out[key] = profile_items(dataset, items=args.items)
-    return out
+    if "collate" in sections:
+        figures["collate"] = collate_figures(collate_detection, repeats=args.repeats)
+    if "profile" in sections:
+        figures["profile_top_costs"] = profiles(args, root, short)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    """Generate the clips, time every row and variant; return the figures."""
+    """Generate the clips, time the chosen sections; return the figures."""
     torch.set_num_threads(1)
     width, height = (int(v) for v in args.frame_size.lower().split("x"))
     short = min(width, height)
@@ -247,25 +211,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             encoding=args.encoding,
         )
         start = time.perf_counter()
-        rows, ratios, patterns = _main_rows(args, root, short)
-        figures.update(rows=rows, mp4_over_jpeg=ratios, patterns=patterns)
-        if not args.no_variants:
-            if args.compare:
-                figures["compare"] = {
-                    "overrides": args.compare,
-                    "rows": _compare_rows(args, root, short),
-                }
-            if "videos" in args.layouts.split(","):
-                figures["threaded_decode"] = _thread_rows(args, root, short)
-            cfg = pattern_cfg("8x8", root=root, layout="frames", short_side=short, opts=args.opts)
-            figures["loader_options"] = loader_options_figures(
-                build_items(cfg, transform="train"),
-                items=args.items,
-                batch_size=args.batch_size,
-                workers=max(_workers(args.workers)),
-                repeats=args.repeats,
-            )
-            figures["collate"] = collate_figures(collate_detection, repeats=args.repeats)
-            figures["profile_top_costs"] = _profiles(args, root, short)
+        _sections(args, root, short, figures)
         figures["measure_seconds"] = time.perf_counter() - start
     return figures

@@ -23,6 +23,17 @@ from slowfast_microg.config.loader import merge_all, merge_from_list
 from slowfast_microg.datasets import build_dataset, collate_detection
 from slowfast_microg.datasets.detection_transform import DetectionTransform
 
+# The package functions the suite calls; ``loader_baseline.baseline_api`` gives an earlier
+# commit's.
+CURRENT_API = {
+    "get_cfg": get_cfg,
+    "merge_all": merge_all,
+    "merge_from_list": merge_from_list,
+    "build_dataset": build_dataset,
+    "collate_detection": collate_detection,
+    "DetectionTransform": DetectionTransform,
+}
+
 ROOT = Path(__file__).resolve().parent.parent
 PATTERNS = {
     "8x8": "SLOWFAST_8x8.yaml",
@@ -35,7 +46,13 @@ PAPER_SHORT_SIDE = 480
 
 
 def pattern_cfg(
-    pattern: str, *, root: Path, layout: str, short_side: int, opts: Sequence[str] = ()
+    pattern: str,
+    *,
+    root: Path,
+    layout: str,
+    short_side: int,
+    opts: Sequence[str] = (),
+    api: dict = CURRENT_API,
 ):
     """The config of ``pattern`` reading ``root`` in ``layout``, crops scaled to the frames.
 
@@ -45,8 +62,10 @@ def pattern_cfg(
         layout: "frames" or "videos".
         short_side: short side of the clips' frames.
         opts: extra ``KEY VALUE`` overrides applied last.
+        api: the package's functions (``CURRENT_API`` or a baseline's).
     """
-    cfg = merge_all(get_cfg(), files=[ROOT / "configs" / "MicroG" / PATTERNS[pattern]], opts=[])
+    path = ROOT / "configs" / "MicroG" / PATTERNS[pattern]
+    cfg = api["merge_all"](api["get_cfg"](), files=[path], opts=[])
     cfg.DATA.PATH_TO_DATA_DIR = str(root)
     cfg.MICROG.LAYOUT = layout
     scale = min(1.0, short_side / PAPER_SHORT_SIDE)
@@ -55,7 +74,7 @@ def pattern_cfg(
         cfg.DATA.TRAIN_JITTER_SCALES = [low, high]
         cfg.DATA.TRAIN_CROP_SIZE = min(low, max(8, round(cfg.DATA.TRAIN_CROP_SIZE * scale)))
         cfg.DATA.TEST_CROP_SIZE = max(8, round(cfg.DATA.TEST_CROP_SIZE * scale))
-    merge_from_list(cfg, list(opts))
+    api["merge_from_list"](cfg, list(opts))
     return cfg
 
 
@@ -71,11 +90,11 @@ def pattern_settings(cfg) -> dict[str, Any]:
     }
 
 
-def build_items(cfg, *, transform: str):
+def build_items(cfg, *, transform: str, api: dict = CURRENT_API):
     """The train split's keyframes under the ``transform`` ("train" or "test") pipeline."""
-    dataset = build_dataset("microg", cfg, "train")
+    dataset = api["build_dataset"]("microg", cfg, "train")
     if transform != "train":
-        dataset.transform = DetectionTransform.from_cfg(cfg, transform)
+        dataset.transform = api["DetectionTransform"].from_cfg(cfg, transform)
     return dataset
 
 
@@ -88,6 +107,7 @@ def make_loader(
     persistent: bool = True,
     prefetch_factor: int = 2,
     pin_memory: bool = False,
+    collate: Callable[[list[dict]], dict] = collate_detection,
 ) -> DataLoader:
     """A loader visiting ``items`` indices (the dataset cycled), in order."""
     indices = [k % len(dataset) for k in range(items)]
@@ -96,7 +116,7 @@ def make_loader(
         batch_size=batch_size,
         sampler=indices,
         num_workers=workers,
-        collate_fn=collate_detection,
+        collate_fn=collate,
         persistent_workers=persistent and workers > 0,
         prefetch_factor=prefetch_factor if workers > 0 else None,
         pin_memory=pin_memory,
