@@ -161,6 +161,11 @@ _C.DATA_LOADER.PIN_MEMORY = True
 _C.DATA_LOADER.ENABLE_MULTI_THREAD_DECODE = False
 # Batches each worker loads ahead (torch DataLoader prefetch_factor; used when NUM_WORKERS > 0).
 _C.DATA_LOADER.PREFETCH_FACTOR = 2
+# Decode frames at the size the transform resizes them to (mp4: swscale scales while converting
+# to RGB; JPEG: DCT scaling where that leaves at least the size). Faster where the target is at
+# most half the frame (JPEG); pixels then differ slightly from decoding at full size and
+# resizing bilinearly, as PySlowFast does (docs/dataset.md, "Loading speed").
+_C.DATA_LOADER.RESIZE_IN_DECODER = False
 
 # ---------------------------------------------------------------------------------------------
 # AVA-format annotations (PySlowFast's node; MicroG-4M uses AVA's file formats)

@@ -32,6 +32,23 @@ PCA_ALPHA_STD = 0.1
 
 
 @dataclass(frozen=True)
+class Geometry:
+    """Where a clip's pixels go: short-side resize, optional square crop, optional flip.
+
+    Attributes:
+        source: (H, W) of the decoded frames.
+        resized: (H', W') after the short-side resize.
+        crop: (x0, y0, size) of the square crop in the resized frame, or None.
+        flip: mirror left-right after cropping.
+    """
+
+    source: tuple[int, int]
+    resized: tuple[int, int]
+    crop: tuple[int, int, int] | None
+    flip: bool
+
+
+@dataclass(frozen=True)
 class DetectionTransform:
     """Clip + box preprocessing of one split (see the module docstring)."""
 
@@ -81,28 +98,50 @@ class DetectionTransform:
             bgr=cfg.AVA.BGR,
         )
 
-    def _geometry(
-        self, clip: torch.Tensor, boxes: torch.Tensor, generator: torch.Generator | None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def plan(
+        self, *, height: int, width: int, generator: torch.Generator | None = None
+    ) -> Geometry:
+        """Draw the geometry for a ``height x width`` clip (before its frames are decoded).
+
+        The random numbers are drawn in the same order as the steps apply them (short side,
+        crop origin, flip), so planning first gives the same clip as transforming directly.
+        """
         if self.split == "train":
             size = T.jitter_size(
                 min_size=self.jitter_scales[0], max_size=self.jitter_scales[1], generator=generator
             )
-            clip, boxes = T.scale_short_side(clip, boxes, size=size)
-            height, width = clip.shape[-2:]
+            resized = T.short_side_shape(height=height, width=width, size=size)
             x0, y0 = T.random_crop_origin(
-                height=height, width=width, size=self.train_crop_size, generator=generator
+                height=resized[0], width=resized[1], size=self.train_crop_size, generator=generator
             )
-            clip, boxes = T.crop(clip, boxes, x0=x0, y0=y0, size=self.train_crop_size)
+            crop = (x0, y0, self.train_crop_size)
             flip = self.random_flip and torch.rand((), generator=generator).item() < 0.5
-        else:
-            clip, boxes = T.scale_short_side(clip, boxes, size=self.test_size)
-            if self.split == "val":
-                height, width = clip.shape[-2:]
-                x0, y0 = T.center_crop_origin(height=height, width=width, size=self.test_size)
-                clip, boxes = T.crop(clip, boxes, x0=x0, y0=y0, size=self.test_size)
-            flip = self.force_flip
-        if flip:
+            return Geometry(source=(height, width), resized=resized, crop=crop, flip=flip)
+        resized = T.short_side_shape(height=height, width=width, size=self.test_size)
+        crop = None
+        if self.split == "val":
+            x0, y0 = T.center_crop_origin(height=resized[0], width=resized[1], size=self.test_size)
+            crop = (x0, y0, self.test_size)
+        return Geometry(source=(height, width), resized=resized, crop=crop, flip=self.force_flip)
+
+    @staticmethod
+    def _apply_geometry(
+        clip: torch.Tensor, boxes: torch.Tensor, geometry: Geometry
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        shape = tuple(clip.shape[-2:])
+        if shape == geometry.source and shape != geometry.resized:
+            clip = T.resize(clip, height=geometry.resized[0], width=geometry.resized[1])
+        elif shape != geometry.resized:
+            raise ValueError(
+                f"the clip is {shape[1]}x{shape[0]}; its geometry expects the source "
+                f"{geometry.source[1]}x{geometry.source[0]} or the resized "
+                f"{geometry.resized[1]}x{geometry.resized[0]} frames"
+            )
+        boxes = T.scale_boxes(boxes, source=geometry.source, target=geometry.resized)
+        if geometry.crop is not None:
+            x0, y0, size = geometry.crop
+            clip, boxes = T.crop(clip, boxes, x0=x0, y0=y0, size=size)
+        if geometry.flip:
             clip, boxes = T.horizontal_flip(clip, boxes)
         return clip, boxes
 
@@ -112,23 +151,29 @@ class DetectionTransform:
         boxes: torch.Tensor,
         *,
         generator: torch.Generator | None = None,
+        geometry: Geometry | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Transform a clip and its boxes.
 
         Args:
-            clip: (T, 3, H, W) uint8 RGB frames.
+            clip: (T, 3, H, W) uint8 RGB frames, at the geometry's source size or already at
+                its resized size (frames decoded at that size).
             boxes: (n, 4) float normalised x1, y1, x2, y2.
             generator: source of randomness (the global torch RNG when None).
+            geometry: from :meth:`plan`; drawn here from the clip's size when None.
 
         Returns:
             clip: (3, T, H', W') float32, normalised.
             boxes: (n, 4) float32 pixel boxes in the output frame.
         """
-        height, width = clip.shape[-2:]
+        if geometry is None:
+            height, width = clip.shape[-2:]
+            geometry = self.plan(height=height, width=width, generator=generator)
+        height, width = geometry.source
         scale = torch.tensor([width, height, width, height], dtype=torch.float32)
         boxes = T.clip_boxes(boxes.float() * scale, height=height, width=width)
-        clip, boxes = self._geometry(clip, boxes, generator)
-        clip = clip.float() / 255.0
+        clip, boxes = self._apply_geometry(clip, boxes, geometry)
+        clip = T.to_unit_float(clip)
         if self.split == "train" and self.color_augmentation:
             if not self.pca_jitter_only:
                 strength = COLOR_JITTER_STRENGTH
@@ -148,7 +193,7 @@ class DetectionTransform:
             )
         if self.bgr:
             clip = clip.flip(1)
-        clip = T.normalize(clip, mean=torch.tensor(self.mean), std=torch.tensor(self.std))
+        clip = T.normalize_(clip, mean=torch.tensor(self.mean), std=torch.tensor(self.std))
         out_h, out_w = clip.shape[-2:]
         boxes = T.clip_boxes(boxes, height=out_h, width=out_w)
         return clip.permute(1, 0, 2, 3).contiguous(), boxes

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 from fvcore.common.config import CfgNode
-from torch.utils.data import DataLoader, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, DistributedSampler, Sampler, default_collate
 
 from slowfast_microg.config.loader import ConfigError
 from slowfast_microg.datasets.registry import build_dataset
@@ -35,7 +35,9 @@ def collate_detection(items: list[dict]) -> dict:
     if not items:
         raise ValueError("collate_detection needs at least one item")
     num_pathways = len(items[0]["inputs"])
-    inputs = [torch.stack([item["inputs"][p] for item in items]) for p in range(num_pathways)]
+    # default_collate stacks tensors straight into shared memory inside a loader worker, so the
+    # batch is not copied again to cross to the main process.
+    inputs = [default_collate([item["inputs"][p] for item in items]) for p in range(num_pathways)]
     counts = torch.tensor([len(item["boxes"]) for item in items], dtype=torch.int64)
     boxes = torch.cat([item["boxes"] for item in items])
     batch_index = torch.repeat_interleave(torch.arange(len(items), dtype=boxes.dtype), counts)
@@ -83,7 +85,8 @@ def construct_loader(cfg: CfgNode, split: str) -> DataLoader:
 
     The dataset is ``TRAIN.DATASET`` for train and ``TEST.DATASET`` otherwise. Train loaders
     shuffle and drop the last incomplete batch; val/test loaders keep the dataset order.
-    Workers are persistent when ``DATA_LOADER.NUM_WORKERS > 0``; memory is pinned when
+    Workers are persistent when ``DATA_LOADER.NUM_WORKERS > 0`` and each loads
+    ``DATA_LOADER.PREFETCH_FACTOR`` batches ahead; memory is pinned when
     ``DATA_LOADER.PIN_MEMORY`` and CUDA is available.
 
     Raises:
@@ -125,6 +128,7 @@ def construct_loader(cfg: CfgNode, split: str) -> DataLoader:
         drop_last=is_train,
         worker_init_fn=seed_worker,
         persistent_workers=workers > 0,
+        prefetch_factor=cfg.DATA_LOADER.PREFETCH_FACTOR if workers > 0 else None,
         generator=torch.Generator().manual_seed(cfg.RNG_SEED + rank),
     )
 

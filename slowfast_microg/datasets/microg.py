@@ -175,6 +175,7 @@ class MicroG(Dataset):
         self._num_pathways = num_pathways(cfg)
         self._alpha = cfg.SLOWFAST.ALPHA
         self._reverse_channels = cfg.DATA.REVERSE_INPUT_CHANNEL
+        self._resize_in_decoder = cfg.DATA_LOADER.RESIZE_IN_DECODER
         self.video_names = list(frame_paths)
         self.class_ids = list(label_map.ids)
         self.label_names = dict(label_map.names)
@@ -213,9 +214,11 @@ class MicroG(Dataset):
         video_index, keyframe = self._items[index]
         clip_id = keyframe.clip_id
         indices = self.sampler(stamp=keyframe.stamp, clip_length=self._lengths[clip_id])
-        frames = self.source.read(clip_id, indices)
+        with self.source.open(clip_id, indices) as reader:
+            geometry = self.transform.plan(height=reader.height, width=reader.width)
+            frames = reader.read(size=geometry.resized if self._resize_in_decoder else None)
         ori_boxes = torch.from_numpy(keyframe.boxes.copy())
-        clip, boxes = self.transform(frames, ori_boxes)
+        clip, boxes = self.transform(frames, ori_boxes, geometry=geometry)
         inputs = pack_pathways(
             clip,
             num_pathways=self._num_pathways,

@@ -34,6 +34,34 @@ def short_side_shape(*, height: int, width: int, size: int) -> tuple[int, int]:
     return size, int(math.floor(width / height * size))
 
 
+def resize(clip: torch.Tensor, *, height: int, width: int) -> torch.Tensor:
+    """Bilinear resize (no antialiasing, like OpenCV's ``INTER_LINEAR``) to ``height x width``.
+
+    Args:
+        clip: (T, C, H, W) uint8 or float; a channels-last view of (T, H, W, C) memory (what the
+            frame sources return) is resized about twice as fast as contiguous (T, C, H, W),
+            with the same values.
+
+    Returns:
+        (T, C, height, width), channels-last when the input was.
+    """
+    return F.interpolate(clip, size=(height, width), mode="bilinear", align_corners=False)
+
+
+def scale_boxes(
+    boxes: torch.Tensor, *, source: tuple[int, int], target: tuple[int, int]
+) -> torch.Tensor:
+    """Scale pixel boxes from a (H, W) ``source`` frame to its short-side resize ``target``.
+
+    Both axes use the long side's factor, as PySlowFast does.
+    """
+    (height, width), (new_h, new_w) = source, target
+    if (new_h, new_w) == (height, width):
+        return boxes
+    factor = new_h / height if width < height else new_w / width
+    return boxes * factor
+
+
 def scale_short_side(
     clip: torch.Tensor, boxes: torch.Tensor, *, size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -48,12 +76,11 @@ def scale_short_side(
         The resized clip and boxes scaled by the long side's factor.
     """
     height, width = clip.shape[-2:]
-    new_h, new_w = short_side_shape(height=height, width=width, size=size)
-    if (new_h, new_w) == (height, width):
+    target = short_side_shape(height=height, width=width, size=size)
+    if target == (height, width):
         return clip, boxes
-    clip = F.interpolate(clip, size=(new_h, new_w), mode="bilinear", align_corners=False)
-    factor = new_h / height if width < height else new_w / width
-    return clip, boxes * factor
+    clip = resize(clip, height=target[0], width=target[1])
+    return clip, scale_boxes(boxes, source=(height, width), target=target)
 
 
 def jitter_size(*, min_size: int, max_size: int, generator: torch.Generator | None = None) -> int:
@@ -161,3 +188,21 @@ def lighting(
 def normalize(clip: torch.Tensor, *, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
     """``(clip - mean) / std`` per channel of a (T, C, H, W) float clip."""
     return (clip - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+
+
+def to_unit_float(clip: torch.Tensor) -> torch.Tensor:
+    """``clip.float() / 255`` of a (T, C, H, W) uint8 clip, stored channel-first.
+
+    The conversion copy also changes the layout: the result is a (T, C, H, W) view of
+    (C, T, H, W)-contiguous float32 memory, the layout the model takes, so no later copy is
+    needed. The values are exactly those of ``clip.float() / 255``.
+    """
+    frames, channels, height, width = clip.shape
+    out = torch.empty((channels, frames, height, width), dtype=torch.float32)
+    out.copy_(clip.permute(1, 0, 2, 3))
+    return out.div_(255.0).permute(1, 0, 2, 3)
+
+
+def normalize_(clip: torch.Tensor, *, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    """In-place :func:`normalize` (same values), for a clip the caller owns."""
+    return clip.sub_(mean.view(1, -1, 1, 1)).div_(std.view(1, -1, 1, 1))

@@ -57,12 +57,28 @@ def write_lossless_mp4(path: Path, frames: np.ndarray, *, gop: int = 4) -> None:
         container.mux(stream.encode())
 
 
+def write_x264_mp4(path: Path, frames: np.ndarray) -> None:
+    """Write RGB frames with libx264 at its defaults (yuv420p, B-frame pyramid with
+    non-reference frames), as MicroG-4M's clips, except for one thread and no rate-control
+    lookahead, whose thread makes the output vary from run to run."""
+    with av.open(str(path), "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=30)
+        stream.width, stream.height = frames.shape[2], frames.shape[1]
+        stream.pix_fmt = "yuv420p"
+        stream.thread_count = 1
+        stream.options = {"x264-params": "threads=1:rc-lookahead=0:mbtree=0"}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+
+
 def write_tiny_dataset(
     root: Path,
     clips: dict[str, np.ndarray],
     *,
     rows: dict[str, list[str]],
     lists: dict[str, list[str]] | None = None,
+    lossy: bool = False,
 ) -> Path:
     """Write a dataset with PNG frames and lossless mp4s of ``clips``.
 
@@ -71,23 +87,31 @@ def write_tiny_dataset(
         clips: clip id -> (T, H, W, 3) frames (written to both layouts).
         rows: annotation file name -> CSV lines (without newlines).
         lists: frame-list file name -> clip ids (default: every clip in train/val/test.csv).
+        lossy: write JPEG frames (quality 95) and x264 mp4s at x264's defaults instead, as
+            MicroG-4M's files.
 
     Returns:
         ``root``.
     """
+    suffix = "jpg" if lossy else "png"
     for folder in ("frames", "videos", "frame_lists", "annotations"):
         (root / folder).mkdir(parents=True, exist_ok=True)
     for clip_id, frames in clips.items():
         (root / "frames" / clip_id).mkdir(exist_ok=True)
         for k, frame in enumerate(frames, start=1):
-            Image.fromarray(frame).save(root / "frames" / clip_id / f"{clip_id}_{k:06d}.png")
-        write_lossless_mp4(root / "videos" / f"{clip_id}.mp4", frames)
+            path = root / "frames" / clip_id / f"{clip_id}_{k:06d}.{suffix}"
+            Image.fromarray(frame).save(path, **({"quality": 95} if lossy else {}))
+        video = root / "videos" / f"{clip_id}.mp4"
+        if lossy:
+            write_x264_mp4(video, frames)
+        else:
+            write_lossless_mp4(video, frames)
     lists = lists or {name: list(clips) for name in ("train.csv", "val.csv", "test.csv")}
     for name, clip_ids in lists.items():
         lines = ["original_video_id video_id frame_id path labels"]
         for clip_id in clip_ids:
             lines += [
-                f'{clip_id} {clip_id} {k} {clip_id}/{clip_id}_{k:06d}.png ""'
+                f'{clip_id} {clip_id} {k} {clip_id}/{clip_id}_{k:06d}.{suffix} ""'
                 for k in range(1, len(clips[clip_id]) + 1)
             ]
         (root / "frame_lists" / name).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -57,11 +57,16 @@ def test_train_and_test_loaders(sample_dir, cfg_for):
 
 
 def test_worker_processes(sample_dir, cfg_for):
-    cfg = cfg_for(sample_dir, DATA_LOADER__NUM_WORKERS=1)
+    cfg = cfg_for(sample_dir, DATA_LOADER__NUM_WORKERS=1, DATA_LOADER__PREFETCH_FACTOR=3)
     loader = construct_loader(cfg, "val")
-    assert loader.persistent_workers
-    batches = list(loader)
-    assert sum(len(b["clip_ids"]) for b in batches) == len(loader.dataset)
+    assert loader.persistent_workers and loader.prefetch_factor == 3
+    first = [b["clip_ids"] for b in loader]
+    workers = loader._iterator._workers
+    assert sum(len(ids) for ids in first) == len(loader.dataset)
+    assert [b["clip_ids"] for b in loader] == first
+    assert loader._iterator._workers == workers, "the same worker processes serve every epoch"
+    in_process = construct_loader(cfg_for(sample_dir), "val")
+    assert not in_process.persistent_workers and in_process.prefetch_factor is None
 
 
 def test_batch_larger_than_the_train_split(sample_dir, cfg_for):

@@ -148,10 +148,13 @@ def tiny_root(tmp_path_factory):
 
 @pytest.mark.parametrize("split", ["train", "val", "test"])
 def test_layouts_give_identical_items(tiny_root, cfg_for, split):
+    """Decoded at full size and resized alike, lossless frames give the same items (decoding
+    at the transform's size resizes mp4s in swscale: see test_data_resize_in_decoder)."""
     root, _ = tiny_root
     items = {}
     for layout in ("frames", "videos"):
-        dataset = build_dataset("microg", cfg_for(root, layout=layout), split)
+        cfg = cfg_for(root, layout=layout, DATA_LOADER__RESIZE_IN_DECODER=False)
+        dataset = build_dataset("microg", cfg, split)
         items[layout] = []
         for index in range(len(dataset)):
             torch.manual_seed(index)

@@ -1,0 +1,162 @@
+"""Only the needed work is done: mp4 decoding seeks, skips non-reference frames, stops early;
+JPEG folders read only the sampled files. The frames returned stay exactly the written ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from dataset_fakes import tiny_frames, write_lossless_mp4, write_tiny_dataset, write_x264_mp4
+
+from slowfast_microg.datasets import video_decode
+from slowfast_microg.datasets.frame_lists import read_frame_list
+from slowfast_microg.datasets.frame_sources import JpegFrameSource, VideoFrameSource
+from slowfast_microg.datasets.video_decode import VideoClip, decode_frames, disposable_check
+
+NUM_FRAMES = 40
+
+
+def _positions(path: Path) -> tuple[list[int], list[bool]]:
+    """Presentation positions of the packets in decode order, and whether each is disposable."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        check = disposable_check(stream.codec_context)
+        packets = [p for p in container.demux(stream) if p.size]
+        period = 1 / stream.average_rate
+        positions = [round(p.pts * stream.time_base / period) for p in packets]
+        return positions, [check(bytes(p)) for p in packets]
+
+
+def _ticks(path: Path):
+    """Frames per timestamp unit of a video."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        return stream.time_base * stream.average_rate
+
+
+def _moving_frames(num_frames: int) -> np.ndarray:
+    """(T, 48, 64, 3) smooth frames drifting 1 px per frame, a bright bar at column 2 * t."""
+    yy, xx = np.mgrid[0:48, 0:64]
+    frames = np.empty((num_frames, 48, 64, 3), dtype=np.uint8)
+    for t in range(num_frames):
+        for channel in range(3):
+            wave = np.sin((xx + t) / 6.0 + 2 * channel) * np.cos(yy / 7.0)
+            frames[t, :, :, channel] = (120 + 80 * wave).astype(np.uint8)
+        frames[t, :, (2 * t) % 64] = 255
+    return frames
+
+
+def _full_decode(path: Path) -> list[np.ndarray]:
+    """Every frame of a video in presentation order, by PyAV's plain decode loop."""
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+@pytest.fixture(scope="module")
+def bframe_clip(tmp_path_factory):
+    """An mp4 of x264 at its defaults: B-frame pyramid, one keyframe (as MicroG-4M's clips)."""
+    path = tmp_path_factory.mktemp("bframes") / "clip.mp4"
+    write_x264_mp4(path, _moving_frames(NUM_FRAMES))
+    return path, _full_decode(path)
+
+
+def _record_decoded(monkeypatch) -> list[int]:
+    decoded: list[int] = []
+    original = video_decode.decode_packet
+
+    def recording(packet):
+        if packet.size:
+            decoded.append(packet.pts)
+        return original(packet)
+
+    monkeypatch.setattr(video_decode, "decode_packet", recording)
+    return decoded
+
+
+def test_the_clip_has_non_reference_frames(bframe_clip):
+    path, _ = bframe_clip
+    positions, disposable = _positions(path)
+    assert sorted(positions) == list(range(NUM_FRAMES))
+    assert sum(disposable) >= NUM_FRAMES // 4, "x264 codes non-reference B-frames"
+    assert not disposable[0]
+
+
+@pytest.mark.parametrize("wanted", [[3, 11, 19, 27], [0, 5, 10], [6, 6, 7, 39], [20]])
+def test_non_reference_frames_are_skipped_and_frames_are_exact(bframe_clip, wanted, monkeypatch):
+    path, frames = bframe_clip
+    decoded = _record_decoded(monkeypatch)
+    with VideoClip(path) as clip:
+        got = clip.frames(wanted)
+    tb = _ticks(path)
+    assert sorted(got) == sorted(set(wanted))
+    for position, frame in got.items():
+        np.testing.assert_array_equal(frame, frames[position])
+    positions, disposable = _positions(path)
+    skipped = {p for p, d in zip(positions, disposable, strict=True) if d and p not in wanted}
+    decoded_positions = {round(pts * tb) for pts in decoded}
+    assert decoded_positions.isdisjoint(skipped)
+    assert set(wanted) <= decoded_positions
+    needed = {p for p, d in zip(positions, disposable, strict=True) if not d and p <= max(wanted)}
+    assert needed <= decoded_positions, "every reference frame up to the last wanted is decoded"
+
+
+def test_skipping_decodes_fewer_packets_for_the_same_frames(bframe_clip, monkeypatch):
+    path, _ = bframe_clip
+    wanted = list(range(2, NUM_FRAMES, 5))
+    decoded = _record_decoded(monkeypatch)
+    skipping = decode_frames(path, wanted)
+    skipping_count = len(decoded)
+    decoded.clear()
+    monkeypatch.setattr(video_decode, "disposable_check", lambda codec_context: None)
+    full = decode_frames(path, wanted)
+    assert len(decoded) > skipping_count
+    assert sorted(full) == sorted(skipping) == wanted
+    for position in wanted:
+        np.testing.assert_array_equal(skipping[position], full[position])
+
+
+def test_decoding_starts_at_the_keyframe_before_the_first_wanted_frame(tmp_path, monkeypatch):
+    frames = tiny_frames(24, seed=4)
+    path = tmp_path / "gop4.mp4"
+    write_lossless_mp4(path, frames, gop=4)  # keyframes at 0, 4, 8, ...; no B-frames
+    decoded = _record_decoded(monkeypatch)
+    got = decode_frames(path, [13, 17, 15])
+    assert [round(pts * _ticks(path)) for pts in decoded] == [12, 13, 14, 15, 16, 17]
+    for position in (13, 15, 17):
+        np.testing.assert_array_equal(got[position], frames[position])
+
+
+def test_jpeg_folders_read_only_the_sampled_frames(tmp_path, monkeypatch):
+    root = write_tiny_dataset(tmp_path, {"clip": tiny_frames(20, seed=1)}, rows={})
+    paths = read_frame_list(root / "frame_lists" / "train.csv", config_key="AVA.TRAIN_LISTS")
+    source = JpegFrameSource(frame_dir=root / "frames", frame_paths=paths)
+    read: list[str] = []
+    original = Path.read_bytes
+
+    def recording(self):
+        read.append(self.name)
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", recording)
+    indices = torch.tensor([0, 0, 4, 9, 9, 19])
+    with source.open("clip", indices) as reader:
+        assert (reader.height, reader.width) == (48, 64)
+        assert read == ["clip_000001.png"], "only the first frame's header before reading"
+        clip = reader.read()
+    assert sorted(read) == [f"clip_{k:06d}.png" for k in (1, 5, 10, 20)]
+    assert clip.shape == (6, 3, 48, 64)
+    assert torch.equal(clip[0], clip[1]) and torch.equal(clip[3], clip[4])
+
+
+def test_video_reader_knows_the_size_before_decoding(bframe_clip, monkeypatch):
+    path, frames = bframe_clip
+    source = VideoFrameSource(video_dir=path.parent)
+    decoded = _record_decoded(monkeypatch)
+    with source.open("clip", torch.tensor([1, 2])) as reader:
+        assert (reader.height, reader.width) == frames[0].shape[:2]
+        assert decoded == []
+        clip = reader.read()
+    assert torch.equal(clip, torch.from_numpy(np.stack(frames[1:3])).permute(0, 3, 1, 2))
