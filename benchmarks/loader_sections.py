@@ -96,11 +96,11 @@ def compare_rows(args, root: Path, short: int) -> list[dict[str, Any]]:
     rows = []
     for key in _grid(args):
         makers = {
-            "compare": _maker(args, root, short, key, opts=[*args.opts, *args.compare]),
             "default": _maker(args, root, short, key, opts=args.opts),
+            "compare": _maker(args, root, short, key, opts=[*args.opts, *args.compare]),
         }
         timing = _paired(makers, items=args.items, batch_size=args.batch_size, repeats=args.repeats)
-        rows.append(_row(key, timing, first="compare", second="default", items=args.items))
+        rows.append(_row(key, timing, first="default", second="compare", items=args.items))
     return rows
 
 
