@@ -9,7 +9,7 @@ Work per clip:
 
 - the file is opened without FFmpeg's probe decoding (``skip_frame`` all while probing: the
   mp4 header already gives size, pixel format, rate and timestamps), which otherwise decodes
-  several frames at every open;
+  several frames at every open; the RGB converter (swscale context) is kept across clips;
 - the decoder seeks to the keyframe at or before the first wanted frame and stops once the
   last wanted frame is out (MicroG-4M's 3 s clips have a single keyframe, at their start);
 - H.264 packets of frames that are neither wanted nor used as a reference by any other frame
@@ -24,6 +24,7 @@ Work per clip:
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -40,8 +41,11 @@ logger = logging.getLogger(__name__)
 # constant-frame-rate, so frame numbers cannot be derived from timestamps (as a fraction: 1/4).
 _PTS_TOLERANCE_DENOMINATOR = 4
 _H264_SLICE_TYPES = (1, 5)
-# Options of the first stream's decoder while ``avformat_find_stream_info`` probes the file.
-_NO_PROBE_DECODING = [{"skip_frame": "all"}]
+# Open without decoding frames to probe the stream (``avformat_find_stream_info`` reads one
+# packet, and its decoder skips every frame); the mp4 header holds what is needed.
+_FAST_OPEN = {"options": {"probesize": "32"}, "stream_options": [{"skip_frame": "all"}]}
+# Per thread: the RGB converter kept across clips (see ``thread_reformatter``).
+_THREAD_STATE = threading.local()
 
 
 class _FrameGrid:
@@ -97,6 +101,15 @@ def disposable_check(codec_context) -> Callable[[bytes], bool] | None:
     return disposable
 
 
+def thread_reformatter() -> VideoReformatter:
+    """This thread's RGB converter, kept across clips: its swscale context is then set up once
+    per frame size instead of once per clip."""
+    reformatter = getattr(_THREAD_STATE, "reformatter", None)
+    if reformatter is None:
+        reformatter = _THREAD_STATE.reformatter = VideoReformatter()
+    return reformatter
+
+
 def decode_packet(packet) -> list:
     """Frames the decoder returns for ``packet`` (one place to observe what gets decoded)."""
     return packet.decode()
@@ -118,11 +131,14 @@ class VideoClip:
 
     def __init__(self, path: str | Path, *, multi_thread: bool = False) -> None:
         self.path = Path(path)
-        self._container = self._open(_NO_PROBE_DECODING)
+        try:
+            self._container = av.open(str(self.path), **_FAST_OPEN)
+        except (av.error.FFmpegError, OSError):
+            self._container = self._open()  # not an mp4 FFmpeg recognises from its first bytes
         stream = self._container.streams.video[0] if self._container.streams.video else None
-        if stream is not None and not stream.codec_context.width:
-            self._container.close()  # the header lacks the frame size: probe by decoding
-            self._container = self._open([])
+        if stream is not None and not (stream.codec_context.width and stream.average_rate):
+            self._container.close()  # the header lacks the frame size or rate: probe fully
+            self._container = self._open()
         try:
             if not self._container.streams.video:
                 raise DataError(f"{self.path}: the file has no video stream.")
@@ -137,9 +153,9 @@ class VideoClip:
         self.width = self._stream.codec_context.width
         self._disposable = disposable_check(self._stream.codec_context)
 
-    def _open(self, stream_options: list[dict[str, str]]):
+    def _open(self):
         try:
-            return av.open(str(self.path), stream_options=stream_options)
+            return av.open(str(self.path))
         except (av.error.FFmpegError, OSError) as error:
             raise DataError(f"{self.path}: cannot open the video ({error}).") from error
 
@@ -154,8 +170,8 @@ class VideoClip:
         self._container.close()
 
     def _converter(self, size: tuple[int, int] | None) -> Callable:
-        reformatter = VideoReformatter()
-        if size is None:
+        reformatter = thread_reformatter()
+        if size is None or tuple(size) == (self.height, self.width):
             return lambda frame: reformatter.reformat(frame, format="rgb24").to_ndarray()
         height, width = size
 

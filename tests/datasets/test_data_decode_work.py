@@ -3,6 +3,7 @@ JPEG folders read only the sampled files. The frames returned stay exactly the w
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import av
@@ -160,3 +161,28 @@ def test_video_reader_knows_the_size_before_decoding(bframe_clip, monkeypatch):
         assert decoded == []
         clip = reader.read()
     assert torch.equal(clip, torch.from_numpy(np.stack(frames[1:3])).permute(0, 3, 1, 2))
+
+
+def test_a_container_without_rate_in_its_header_is_probed_fully(tmp_path):
+    """Files are opened without probe decoding; an MPEG-TS file (named .mp4), whose frame rate
+    only probing finds, is reopened with FFmpeg's full probing and gives the right frames."""
+    frames = tiny_frames(12, seed=6)
+    path = tmp_path / "clip.mp4"
+    with av.open(str(path), "w", format="mpegts") as container:
+        stream = container.add_stream("libx264rgb", rate=30)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "rgb24"
+        stream.options = {"qp": "0", "preset": "ultrafast"}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    got = decode_frames(path, [0, 5, 11])
+    for position in (0, 5, 11):
+        np.testing.assert_array_equal(got[position], frames[position])
+
+
+def test_one_rgb_converter_per_thread_kept_across_clips():
+    first = video_decode.thread_reformatter()
+    assert video_decode.thread_reformatter() is first
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        other = pool.submit(video_decode.thread_reformatter).result()
+    assert other is not first
