@@ -9,7 +9,10 @@ Work per clip:
 
 - the file is opened without FFmpeg's probe decoding (``skip_frame`` all while probing: the
   mp4 header already gives size, pixel format, rate and timestamps), which otherwise decodes
-  several frames at every open; the RGB converter (swscale context) is kept across clips;
+  several frames at every open;
+- the RGB converter (swscale) runs on the calling thread: PyAV >= 17 otherwise starts a thread
+  pool per converter, which costs more than converting a clip's frames and hangs in a loader
+  worker forked from a process whose converter had started its pool;
 - the decoder seeks to the keyframe at or before the first wanted frame and stops once the
   last wanted frame is out (MicroG-4M's 3 s clips have a single keyframe, at their start);
 - H.264 packets of frames that are neither wanted nor used as a reference by any other frame
@@ -24,7 +27,6 @@ Work per clip:
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -44,8 +46,9 @@ _H264_SLICE_TYPES = (1, 5)
 # Open without decoding frames to probe the stream (``avformat_find_stream_info`` reads one
 # packet, and its decoder skips every frame); the mp4 header holds what is needed.
 _FAST_OPEN = {"options": {"probesize": "32"}, "stream_options": [{"skip_frame": "all"}]}
-# Per thread: the RGB converter kept across clips (see ``thread_reformatter``).
-_THREAD_STATE = threading.local()
+# swscale threads per conversion: one (the loader's workers are the parallelism); PyAV < 17
+# has no such argument and converts on the calling thread anyway.
+_REFORMAT_THREADS = {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
 
 
 class _FrameGrid:
@@ -99,15 +102,6 @@ def disposable_check(codec_context) -> Callable[[bytes], bool] | None:
         return False
 
     return disposable
-
-
-def thread_reformatter() -> VideoReformatter:
-    """This thread's RGB converter, kept across clips: its swscale context is then set up once
-    per frame size instead of once per clip."""
-    reformatter = getattr(_THREAD_STATE, "reformatter", None)
-    if reformatter is None:
-        reformatter = _THREAD_STATE.reformatter = VideoReformatter()
-    return reformatter
 
 
 def decode_packet(packet) -> list:
@@ -170,9 +164,11 @@ class VideoClip:
         self._container.close()
 
     def _converter(self, size: tuple[int, int] | None) -> Callable:
-        reformatter = thread_reformatter()
+        reformatter = VideoReformatter()
         if size is None or tuple(size) == (self.height, self.width):
-            return lambda frame: reformatter.reformat(frame, format="rgb24").to_ndarray()
+            return lambda frame: reformatter.reformat(
+                frame, format="rgb24", **_REFORMAT_THREADS
+            ).to_ndarray()
         height, width = size
 
         def convert(frame) -> np.ndarray:
@@ -187,6 +183,7 @@ class VideoClip:
                 height=height,
                 format="rgb24",
                 interpolation=Interpolation.AREA,
+                **_REFORMAT_THREADS,
             )
             return scaled.to_ndarray()
 

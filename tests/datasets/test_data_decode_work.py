@@ -3,7 +3,7 @@ JPEG folders read only the sampled files. The frames returned stay exactly the w
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
 from pathlib import Path
 
 import av
@@ -180,9 +180,27 @@ def test_a_container_without_rate_in_its_header_is_probed_fully(tmp_path):
         np.testing.assert_array_equal(got[position], frames[position])
 
 
-def test_one_rgb_converter_per_thread_kept_across_clips():
-    first = video_decode.thread_reformatter()
-    assert video_decode.thread_reformatter() is first
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        other = pool.submit(video_decode.thread_reformatter).result()
-    assert other is not first
+def _decode_in_child(path: str, wanted: list[int], results) -> None:
+    results.put({k: v.tobytes() for k, v in decode_frames(path, wanted).items()})
+
+
+def test_decoding_works_in_a_process_forked_after_decoding(bframe_clip):
+    """DataLoader workers are forked from a process that has usually decoded clips already
+    (validation in the main process, an earlier loader): nothing FFmpeg set up in the parent
+    (swscale's thread pool, for one) may be reused by the child, where its threads do not exist.
+    """
+    path, _ = bframe_clip
+    wanted = [2, 9, 17]
+    expected = decode_frames(path, wanted)
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_decode_in_child, args=(str(path), wanted, results))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("decoding in the forked process hung")
+    assert child.exitcode == 0
+    got = results.get(timeout=5)
+    assert got == {k: v.tobytes() for k, v in expected.items()}
