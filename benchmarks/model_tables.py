@@ -3,7 +3,7 @@
 ``python benchmarks/model_tables.py benchmarks/results/models_<stamp>.json ...``
 
 Handles the ``models`` and ``pytorchvideo`` suites here and the ``inference``, ``eval``,
-``data_prep`` and ``captions`` suites through ``suite_tables``.
+``data_prep``, ``captions`` and ``dataset`` suites through ``suite_tables``.
 """
 
 from __future__ import annotations
@@ -113,6 +113,8 @@ def main(argv: list[str]) -> int:
         )
         figures = payload["figures"]
         code = figures.get("code") or figures.get("settings", {}).get("code", "not recorded")
+        if isinstance(code, dict):  # the dataset suite's: commit and uncommitted files
+            code = code["commit"] + ("+changes" if code["changed_files"] else "")
         print(f"<!-- code {code} -->")
         suite = payload["suite"]
         if suite == "models":

@@ -1,4 +1,4 @@
-"""Markdown tables of the inference, eval, data_prep and captions result JSONs.
+"""Markdown tables of the inference, eval, data_prep, captions and dataset result JSONs.
 
 Used by ``python benchmarks/model_tables.py <result.json> ...``, which dispatches on the
 result's suite.
@@ -7,6 +7,8 @@ result's suite.
 from __future__ import annotations
 
 from typing import Any
+
+from loader_tables import dataset_tables
 
 
 def _fmt(value: float | None, digits: int = 2) -> str:
@@ -109,4 +111,5 @@ TABLES = {
     "eval": eval_table,
     "data_prep": data_prep_table,
     "captions": captions_table,
+    "dataset": dataset_tables,
 }
