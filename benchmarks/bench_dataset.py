@@ -90,10 +90,15 @@ def _code_version() -> dict[str, Any]:
 
     paths = ["slowfast_microg/datasets", "slowfast_microg/config", "benchmarks"]
     changed = git("status", "--porcelain", "--untracked-files=no", "--", *paths)
+    package = Path(slowfast_microg.__file__).resolve().parent
     return {
         "commit": git("rev-parse", "--short", "HEAD") or "unknown",
         "changed_files": changed.splitlines(),
-        "package": str(Path(slowfast_microg.__file__).parent),
+        "package": (
+            str(package.relative_to(ROOT))
+            if package.is_relative_to(ROOT)
+            else "installed outside this checkout"
+        ),
     }
 
 

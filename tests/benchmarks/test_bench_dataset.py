@@ -1,0 +1,74 @@
+"""The data-loading benchmark runs end to end through its entry point on small clips, and its
+tables show every measured row. Timings are only checked to be consistent, never against a
+speed: speed targets live in the benchmark results, not in tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("results")
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "run.py"),
+        "dataset",
+        "--out",
+        str(out),
+        *("--encoding", "sample", "--frame-size", "160x120", "--num-clips", "6"),
+        *("--items", "4", "--repeats", "1", "--batch-size", "2"),
+        # workers 1 after workers 0: loader workers forked from a process that has decoded
+        *("--workers", "0,1", "--patterns", "8x8", "--sections", "rows,collate"),
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    (path,) = out.glob("dataset_*.json")
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    payload["path"] = path
+    return payload
+
+
+def test_the_result_notes_the_machine_and_the_code(result):
+    assert result["suite"] == "dataset"
+    assert result["machine"]["cpu_count"] >= 1
+    assert result["figures"]["code"]["package"] == "slowfast_microg"
+    assert result["figures"]["clips"]["frame_size"] == "160x120"
+
+
+def test_rows_cover_every_layout_transform_and_worker_count(result):
+    rows = result["figures"]["rows"]
+    keys = {(r["layout"], r["transform"], r["workers"]) for r in rows}
+    assert keys == {(a, b, c) for a in ("jpeg", "mp4") for b in ("train", "test") for c in (0, 1)}
+    for row in rows:
+        assert row["median_s"] > 0
+        assert row["clips_per_s"] == pytest.approx(row["items"] / row["median_s"])
+        assert row["ms_per_clip"] * row["clips_per_s"] == pytest.approx(1000.0)
+    by_key = {(r["layout"], r["transform"], r["workers"]): r for r in rows}
+    for ratio in result["figures"]["mp4_over_jpeg"]:
+        key = (ratio["transform"], ratio["workers"])
+        jpeg, mp4 = by_key[("jpeg", *key)], by_key[("mp4", *key)]
+        assert ratio["mp4_over_jpeg"] == pytest.approx(jpeg["median_s"] / mp4["median_s"])
+
+
+def test_the_tables_show_every_row(result):
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "model_tables.py"), str(result["path"])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    for transform in ("train", "test"):
+        for workers in (0, 1):
+            assert any(line.startswith(f"| 8x8 | {transform} | {workers} |") for line in lines)
+    assert any(line.startswith("- collate of a batch of 64 items") for line in lines)
