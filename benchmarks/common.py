@@ -69,3 +69,8 @@ def write_result(*, suite: str, figures: dict[str, Any], out_dir: str | Path) ->
     payload = {"suite": suite, "utc": stamp, "machine": machine_info(), "figures": figures}
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def fmt(value: float | None, digits: int = 2) -> str:
+    """``value`` with ``digits`` decimals for the Markdown tables; an en dash for None."""
+    return "–" if value is None else f"{value:.{digits}f}"

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-
-def _fmt(value: float | None, digits: int = 1) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+from common import fmt
 
 
 def _clips_comment(figures: dict[str, Any]) -> str:
@@ -39,9 +37,9 @@ def rows_table(figures: dict[str, Any]) -> list[str]:
         key = (ratio["pattern"], ratio["transform"], ratio["workers"])
         jpeg, mp4 = by_key[(*key, "jpeg")], by_key[(*key, "mp4")]
         lines.append(
-            f"| {key[0]} | {key[1]} | {key[2]} | {_fmt(jpeg['ms_per_clip'])} "
-            f"| {_fmt(mp4['ms_per_clip'])} | {_fmt(jpeg['clips_per_s'])} "
-            f"| {_fmt(mp4['clips_per_s'])} | {ratio['mp4_over_jpeg']:.2f} |"
+            f"| {key[0]} | {key[1]} | {key[2]} | {fmt(jpeg['ms_per_clip'], 1)} "
+            f"| {fmt(mp4['ms_per_clip'], 1)} | {fmt(jpeg['clips_per_s'], 1)} "
+            f"| {fmt(mp4['clips_per_s'], 1)} | {ratio['mp4_over_jpeg']:.2f} |"
         )
     return lines
 
@@ -54,7 +52,7 @@ def _paired_table(rows: list[dict[str, Any]], *, first: str, second: str, title:
     for row in rows:
         lines.append(
             f"| {row['layout']} | {row['pattern']} | {row['transform']} "
-            f"| {_fmt(row[f'{first}_ms_per_clip'])} | {_fmt(row[f'{second}_ms_per_clip'])} "
+            f"| {fmt(row[f'{first}_ms_per_clip'], 1)} | {fmt(row[f'{second}_ms_per_clip'], 1)} "
             f"| {row[f'speedup_{second}_over_{first}']:.2f}x |"
         )
     return lines
@@ -70,11 +68,11 @@ def options_lines(figures: dict[str, Any]) -> list[str]:
         pin = options["pin_memory"]
         lines += [
             f"- persistent workers ({options['workers']} workers, {persistent['epochs']} epochs "
-            f"of {options['items_per_epoch']} clips): {_fmt(persistent['persistent_s'], 2)} s "
-            f"against {_fmt(persistent['restart_each_epoch_s'], 2)} s restarting them each "
+            f"of {options['items_per_epoch']} clips): {fmt(persistent['persistent_s'], 2)} s "
+            f"against {fmt(persistent['restart_each_epoch_s'], 2)} s restarting them each "
             f"epoch, {persistent['speedup']:.2f}x;",
-            f"- prefetch factor 4 against 2: {_fmt(prefetch['4_ms_per_clip'])} against "
-            f"{_fmt(prefetch['2_ms_per_clip'])} ms/clip, {prefetch['speedup_4_over_2']:.2f}x;",
+            f"- prefetch factor 4 against 2: {fmt(prefetch['4_ms_per_clip'], 1)} against "
+            f"{fmt(prefetch['2_ms_per_clip'], 1)} ms/clip, {prefetch['speedup_4_over_2']:.2f}x;",
             "- pinned memory: "
             + (
                 f"{pin['reason']}, not measured;"
@@ -86,8 +84,8 @@ def options_lines(figures: dict[str, Any]) -> list[str]:
     if collate:
         lines.append(
             f"- collate of a batch of {collate['batch_size']} items: "
-            f"{_fmt(collate['2_boxes_per_item_us_per_batch'], 0)} us with 2 boxes per item, "
-            f"{_fmt(collate['64_boxes_per_item_us_per_batch'], 0)} us with 64 "
+            f"{fmt(collate['2_boxes_per_item_us_per_batch'], 0)} us with 2 boxes per item, "
+            f"{fmt(collate['64_boxes_per_item_us_per_batch'], 0)} us with 64 "
             f"({collate['per_box_growth']:.2f}x for 32x the boxes: no per-box Python loop)."
         )
     return lines

@@ -13,11 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common import fmt
 from suite_tables import TABLES
-
-
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _mib(value: float | None) -> str:
@@ -70,11 +67,11 @@ def models_tables(figures: dict[str, Any]) -> list[str]:
                 fit_cell = f"{'yes' if fits else 'no'} ({fit['clips_per_gpu']} clips)"
             lines.append(
                 f"| {row} | {mode} | {gflops['fwd']:.1f} / {gflops['fwd_bwd']:.1f} "
-                f"| {_fmt(rates['fwd'])} | {_fmt(rates['fwd_bwd'])} "
-                f"| {_fmt(speed.get(f'fwd_{basis}'))} | {_fmt(speed.get(f'fwd_bwd_{basis}'))} "
+                f"| {fmt(rates['fwd'])} | {fmt(rates['fwd_bwd'])} "
+                f"| {fmt(speed.get(f'fwd_{basis}'))} | {fmt(speed.get(f'fwd_bwd_{basis}'))} "
                 f"| {_mib(fwd.get('memory', {}).get('per_clip_bytes'))} "
                 f"| {_mib(train.get('memory', {}).get('per_added_clip_bytes'))} "
-                f"| {_fmt(tflops[0], 3)} / {_fmt(tflops[1], 3)} "
+                f"| {fmt(tflops[0], 3)} / {fmt(tflops[1], 3)} "
                 f"| {_peak(fwd or train)} | {fit_cell} |"
             )
     return lines
@@ -94,8 +91,8 @@ def pytorchvideo_tables(figures: dict[str, Any]) -> list[str]:
             for key in keys:
                 result = entry.get(key, {})
                 cells.append(
-                    f"{_fmt(result.get('ours_over_theirs_wall'))} / "
-                    f"{_fmt(result.get('ours_over_theirs_cpu'))}"
+                    f"{fmt(result.get('ours_over_theirs_wall'))} / "
+                    f"{fmt(result.get('ours_over_theirs_cpu'))}"
                 )
             diff = entry["max_relative_output_difference_fp32"]
             lines.append(f"| {row} | {comparison} | {' | '.join(cells)} | {diff:.1e} |")

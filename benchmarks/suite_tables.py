@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common import fmt
 from loader_tables import dataset_tables
-
-
-def _fmt(value: float | None, digits: int = 2) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def inference_table(figures: dict[str, Any]) -> list[str]:
@@ -32,7 +29,7 @@ def inference_table(figures: dict[str, Any]) -> list[str]:
         views = ratios.get(f"{name}_time_over_single_view")
         lines.append(
             f"| {run['test_batch_size']} | {'on' if flip else 'off'} | {run['forwards']} "
-            f"| {_fmt(run['keyframes_per_s'], 3)} | {_fmt(over)} | {_fmt(views)} "
+            f"| {fmt(run['keyframes_per_s'], 3)} | {fmt(over)} | {fmt(views)} "
             f"| {run['max_abs_score_difference_vs_batch1']:.1e} |"
         )
     return lines
@@ -51,8 +48,8 @@ def eval_table(figures: dict[str, Any]) -> list[str]:
             continue
         lines.append(
             f"| {name} | {part['boxes']} | {part['detection_rows']} "
-            f"| {_fmt(part['ours']['median_s'], 3)} | {_fmt(part['baseline']['median_s'])} "
-            f"| {_fmt(part['speedup_median'], 1)}x "
+            f"| {fmt(part['ours']['median_s'], 3)} | {fmt(part['baseline']['median_s'])} "
+            f"| {fmt(part['speedup_median'], 1)}x "
             f"| {part['abs_diff_ours_vs_baseline']['map']:.1e} |"
         )
     return lines
@@ -72,8 +69,8 @@ def data_prep_table(figures: dict[str, Any]) -> list[str]:
         if part is None:
             continue
         lines.append(
-            f"| {stage} | {part['clips']} | {_fmt(part['seconds'])} "
-            f"| {_fmt(part['clips_per_minute'])} | {part.get('note', '')} |"
+            f"| {stage} | {part['clips']} | {fmt(part['seconds'])} "
+            f"| {fmt(part['clips_per_minute'])} | {part.get('note', '')} |"
         )
     return lines
 
@@ -92,16 +89,16 @@ def captions_table(figures: dict[str, Any]) -> list[str]:
             key = f"{metric}_s"
             if key in ours:
                 lines.append(
-                    f"| {task} | {metric} | {_fmt(ours[key], 3)} | {_fmt(theirs.get(key), 3)} |"
+                    f"| {task} | {metric} | {fmt(ours[key], 3)} | {fmt(theirs.get(key), 3)} |"
                 )
         sbert = part.get("sbert")
         if sbert:
-            lines.append(f"| {task} | S-BERT (score) | {_fmt(sbert['score_s'])} | – |")
+            lines.append(f"| {task} | S-BERT (score) | {fmt(sbert['score_s'])} | – |")
         bert = figures.get("bertscore", {}).get(task)
         if bert:
             lines.append(
                 f"| {task} | BERTScore (extrapolated to all pairs) "
-                f"| {_fmt(bert['extrapolated_full_s'], 0)} | – |"
+                f"| {fmt(bert['extrapolated_full_s'], 0)} | – |"
             )
     return lines
 

@@ -142,7 +142,29 @@ def _fit(clip: torch.Tensor, size: tuple[int, int] | None) -> torch.Tensor:
     return resize(clip, height=size[0], width=size[1])
 
 
-class _JpegClip:
+class _Reader:
+    """Context-manager plumbing of the clip readers: leaving the block calls ``close``."""
+
+    def close(self) -> None:
+        """Release the files."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+class _ReadsByOpening:
+    """``read`` of the frame sources: open a reader, read at full size, close."""
+
+    def read(self, clip_id: str, indices: torch.Tensor) -> torch.Tensor:
+        """(T, 3, H, W) uint8 RGB frames at ``indices`` of ``clip_id``."""
+        with self.open(clip_id, indices) as reader:
+            return reader.read()
+
+
+class _JpegClip(_Reader):
     """Reader of some frames of one clip's image folder (see ``JpegFrameSource.open``)."""
 
     def __init__(self, source: JpegFrameSource, clip_id: str, indices: torch.Tensor) -> None:
@@ -152,15 +174,6 @@ class _JpegClip:
         self.positions = sorted(set(indices.tolist()))
         self._first = self._open(self.positions[0])
         self.width, self.height = self._first.size
-
-    def __enter__(self) -> _JpegClip:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Nothing stays open between frames."""
 
     def _path(self, position: int) -> Path:
         return self.source.frame_dir / self.source.frame_paths[self.clip_id][position]
@@ -200,7 +213,7 @@ class _JpegClip:
         return _fit(stack_frames(frames, self.indices, clip_id=self.clip_id), size)
 
 
-class JpegFrameSource:
+class JpegFrameSource(_ReadsByOpening):
     """Frames stored as images (JPEG, or PNG).
 
     Args:
@@ -221,13 +234,8 @@ class JpegFrameSource:
         """A reader of the frames at ``indices`` of ``clip_id`` (reads the first one's header)."""
         return _JpegClip(self, clip_id, indices)
 
-    def read(self, clip_id: str, indices: torch.Tensor) -> torch.Tensor:
-        """(T, 3, H, W) uint8 RGB frames at ``indices`` of ``clip_id``."""
-        with self.open(clip_id, indices) as reader:
-            return reader.read()
 
-
-class _VideoClipReader:
+class _VideoClipReader(_Reader):
     """Reader of some frames of one mp4 (see ``VideoFrameSource.open``)."""
 
     def __init__(self, video: VideoClip, clip_id: str, indices: torch.Tensor) -> None:
@@ -235,12 +243,6 @@ class _VideoClipReader:
         self.clip_id = clip_id
         self.indices = indices
         self.height, self.width = video.height, video.width
-
-    def __enter__(self) -> _VideoClipReader:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the video file."""
@@ -255,7 +257,7 @@ class _VideoClipReader:
         return stack_frames(frames, self.indices, clip_id=self.clip_id)
 
 
-class VideoFrameSource:
+class VideoFrameSource(_ReadsByOpening):
     """Frames decoded from ``<video_dir>/<clip>.mp4`` with PyAV.
 
     Args:
@@ -284,8 +286,3 @@ class VideoFrameSource:
         except DataError as error:
             raise DataError(f"clip {clip_id!r}: {error}") from error
         return _VideoClipReader(video, clip_id, indices)
-
-    def read(self, clip_id: str, indices: torch.Tensor) -> torch.Tensor:
-        """(T, 3, H, W) uint8 RGB frames at ``indices`` of ``clip_id``."""
-        with self.open(clip_id, indices) as reader:
-            return reader.read()

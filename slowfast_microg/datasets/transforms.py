@@ -185,11 +185,6 @@ def lighting(
     return clip + shift.to(clip.dtype).view(1, 3, 1, 1)
 
 
-def normalize(clip: torch.Tensor, *, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """``(clip - mean) / std`` per channel of a (T, C, H, W) float clip."""
-    return (clip - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
-
-
 def to_unit_float(clip: torch.Tensor) -> torch.Tensor:
     """``clip.float() / 255`` of a (T, C, H, W) uint8 clip, stored channel-first.
 
@@ -204,5 +199,6 @@ def to_unit_float(clip: torch.Tensor) -> torch.Tensor:
 
 
 def normalize_(clip: torch.Tensor, *, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """In-place :func:`normalize` (same values), for a clip the caller owns."""
+    """``(clip - mean) / std`` per channel of a (T, C, H, W) float clip, in place (the caller
+    owns ``clip``)."""
     return clip.sub_(mean.view(1, -1, 1, 1)).div_(std.view(1, -1, 1, 1))

@@ -33,6 +33,7 @@ class Runtime:
         autocast_dtype: TRAIN.AMP_DTYPE under TRAIN.MIXED_PRECISION on GPU, else None.
         show_progress: draw progress bars (main process, PROGRESS_BAR).
         channels_last: feed clips in ``torch.channels_last_3d`` (TRAIN.CHANNELS_LAST).
+        compile_backend: TRAIN.COMPILE_BACKEND when TRAIN.COMPILE, else None.
     """
 
     device: torch.device
@@ -42,6 +43,7 @@ class Runtime:
     autocast_dtype: torch.dtype | None
     show_progress: bool
     channels_last: bool = False
+    compile_backend: str | None = None
 
     @property
     def is_master(self) -> bool:
@@ -64,20 +66,19 @@ def acceleration_settings(cfg: CfgNode, device: torch.device) -> AccelerationSet
     return settings
 
 
-def accelerate_model(model: nn.Module, cfg: CfgNode, runtime: Runtime) -> nn.Module:
+def accelerate_model(model: nn.Module, runtime: Runtime) -> nn.Module:
     """TRAIN.CHANNELS_LAST and TRAIN.COMPILE applied to ``model`` in place (before DDP).
 
     The model keeps its identity and ``state_dict`` keys, so optimisers, checkpoints and DDP
     see it as without acceleration.
     """
-    settings = AccelerationSettings.from_cfg(cfg, device=runtime.device)
-    if settings.channels_last:
+    if runtime.channels_last:
         logger.info("TRAIN.CHANNELS_LAST: weights and clips in channels_last_3d")
     return accelerate_in_place(
         model,
-        channels_last=settings.channels_last,
-        compile=settings.compile,
-        compile_backend=settings.compile_backend,
+        channels_last=runtime.channels_last,
+        compile=runtime.compile_backend is not None,
+        compile_backend=runtime.compile_backend or "inductor",
     )
 
 
@@ -123,6 +124,7 @@ def setup_runtime(cfg: CfgNode) -> Runtime:
         autocast_dtype=settings.amp_dtype,
         show_progress=cfg.PROGRESS_BAR and rank == 0,
         channels_last=settings.channels_last,
+        compile_backend=settings.compile_backend if settings.compile else None,
     )
 
 

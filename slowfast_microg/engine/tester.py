@@ -75,7 +75,7 @@ def test(cfg: CfgNode) -> dict[str, float] | None:
     if runtime.is_master:
         log_model_info(model, cfg, device=runtime.device)
     checkpoint_epoch = load_test_weights(cfg, model)
-    model = accelerate_model(model, cfg, runtime)
+    model = accelerate_model(model, runtime)
     test_loader = build_split_loader(cfg, "test", rank=runtime.rank, world_size=runtime.world_size)
     writer = ScalarWriter.from_cfg(cfg, is_master=runtime.is_master)
     try:

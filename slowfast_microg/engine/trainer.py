@@ -141,7 +141,7 @@ def train(cfg: CfgNode) -> None:
         freeze_batchnorm(net)
     if runtime.is_master:
         log_model_info(net, cfg, device=runtime.device)
-    net = accelerate_model(net, cfg, runtime)
+    net = accelerate_model(net, runtime)
     optimizer = construct_optimizer(net, cfg)
     scaler = _build_scaler(runtime)
     train_loader = build_split_loader(

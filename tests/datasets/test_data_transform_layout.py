@@ -54,7 +54,8 @@ def _straightforward(transform: DetectionTransform, clip, boxes, generator):
         )
     if transform.bgr:
         clip = clip.flip(1)
-    clip = T.normalize(clip, mean=torch.tensor(transform.mean), std=torch.tensor(transform.std))
+    mean, std = torch.tensor(transform.mean), torch.tensor(transform.std)
+    clip = (clip - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
     boxes = T.clip_boxes(boxes, height=clip.shape[-2], width=clip.shape[-1])
     return clip.permute(1, 0, 2, 3).contiguous(), boxes
 
