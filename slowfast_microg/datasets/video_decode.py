@@ -13,11 +13,14 @@ Work per clip:
 - the RGB converter (swscale) runs on the calling thread: PyAV >= 17 otherwise starts a thread
   pool per converter, which costs more than converting a clip's frames and hangs in a loader
   worker forked from a process whose converter had started its pool;
-- the decoder seeks to the keyframe at or before the first wanted frame and stops once the
-  last wanted frame is out (MicroG-4M's 3 s clips have a single keyframe, at their start);
-- H.264 packets of frames that are neither wanted nor used as a reference by any other frame
-  (``nal_ref_idc`` 0, e.g. x264's non-reference B-frames, about 40 % of MicroG-4M's frames)
-  are never decoded; the frames that are decoded are bit for bit the same;
+- the decoder seeks to the keyframe at or before the first wanted frame; it is given only
+  the H.264 packets some wanted frame needs: those from the last IDR picture before a wanted
+  frame up to that frame, less the packets of frames that are neither wanted nor a reference
+  for another frame (``nal_ref_idc`` 0, e.g. x264's non-reference B-frames, about 40 % of
+  MicroG-4M's frames). Groups of pictures without a wanted frame are skipped whole (this is
+  what makes a short-GOP encoding fast; MicroG-4M's 3 s clips have a single IDR picture, at
+  their start). Once the last wanted frame's packet is in, the decoder is drained. The frames
+  decoded are bit for bit those of a full decode;
 - only wanted frames are converted to RGB; given a ``size``, swscale scales and converts them
   in one step (area averaging when shrinking, bilinear when enlarging: of swscale's filters
   the closest to decoding at full size and resizing bilinearly), so no full-size RGB frame is
@@ -26,6 +29,7 @@ Work per clip:
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Callable, Iterable
 from fractions import Fraction
@@ -36,13 +40,13 @@ import numpy as np
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from slowfast_microg.datasets.errors import DataError
+from slowfast_microg.datasets.h264_packets import h264_packets
 
 logger = logging.getLogger(__name__)
 
 # A timestamp more than this many frames away from a whole frame position means the clip is not
 # constant-frame-rate, so frame numbers cannot be derived from timestamps (as a fraction: 1/4).
 _PTS_TOLERANCE_DENOMINATOR = 4
-_H264_SLICE_TYPES = (1, 5)
 # Open without decoding frames to probe the stream (``avformat_find_stream_info`` reads one
 # packet, and its decoder skips every frame); the mp4 header holds what is needed.
 _FAST_OPEN = {"options": {"probesize": "32"}, "stream_options": [{"skip_frame": "all"}]}
@@ -83,25 +87,25 @@ class _FrameGrid:
         return self.start + int(position * self.period / self.time_base)
 
 
-def disposable_check(codec_context) -> Callable[[bytes], bool] | None:
-    """A test telling whether an H.264 packet (length-prefixed NAL units, as in mp4) holds a
-    picture no other picture refers to (its slices' ``nal_ref_idc`` is 0), or None for other
-    codecs and bitstream formats (nothing is then skipped)."""
-    extradata = codec_context.extradata
-    if codec_context.name != "h264" or not extradata or len(extradata) < 5 or extradata[0] != 1:
-        return None
-    length_size = (extradata[4] & 3) + 1
+class _Keyframes:
+    """Decode timestamps of the stream's keyframes, from the container's index (PyAV >= 14
+    exposes it; without it no jump is made)."""
 
-    def disposable(data: bytes) -> bool:
-        offset = 0
-        while offset + length_size < len(data):
-            header = data[offset + length_size]
-            if header & 0x1F in _H264_SLICE_TYPES:
-                return header & 0x60 == 0
-            offset += length_size + int.from_bytes(data[offset : offset + length_size], "big")
-        return False
+    def __init__(self, stream, *, start_pts: int) -> None:
+        entries = getattr(stream, "index_entries", None) or []
+        self._dts = [entry.timestamp for entry in entries if entry.is_keyframe]
+        # An IDR picture of a closed group is shown after every picture decoded before it, so
+        # its pts exceeds its dts by the stream's reorder delay, the first picture's; seeking
+        # (mp4) looks keyframes up by that pts.
+        self.delay = start_pts - entries[0].timestamp if len(entries) else 0
 
-    return disposable
+    def jump(self, dts: int | None, *, before_pts: int) -> int | None:
+        """The dts of the last keyframe shown at or before ``before_pts``, if it comes after
+        the packet at ``dts`` (a jump forward), else None."""
+        k = bisect.bisect_right(self._dts, before_pts - self.delay) - 1
+        if dts is None or k < 0 or self._dts[k] <= dts:
+            return None
+        return self._dts[k]
 
 
 def decode_packet(packet) -> list:
@@ -114,7 +118,8 @@ class VideoClip:
 
     Args:
         path: the video file.
-        multi_thread: let FFmpeg decode with several threads (``thread_type`` AUTO).
+        multi_thread: let FFmpeg decode with several threads (``thread_type`` AUTO); otherwise
+            it decodes on one thread (the loader's workers are the parallelism).
 
     Attributes:
         height, width: frame size of the video stream.
@@ -139,13 +144,16 @@ class VideoClip:
             self._stream = self._container.streams.video[0]
             if multi_thread:
                 self._stream.thread_type = "AUTO"
+            else:  # FFmpeg's default picks a thread per core for frames of several slices
+                self._stream.codec_context.thread_count = 1
             self._grid = _FrameGrid(self._stream, path=self.path)
         except DataError:
             self._container.close()
             raise
         self.height = self._stream.codec_context.height
         self.width = self._stream.codec_context.width
-        self._disposable = disposable_check(self._stream.codec_context)
+        self._h264 = h264_packets(self._stream.codec_context)
+        self._keyframes = _Keyframes(self._stream, start_pts=self._grid.start)
 
     def _open(self):
         try:
@@ -189,31 +197,80 @@ class VideoClip:
 
         return convert
 
-    def _collect(self, wanted: list[int], *, seek_pts: int | None, convert: Callable):
+    def _drain(self) -> list:
+        """Frames the decoder still holds; it is then ready for a new IDR picture."""
+        codec_context = self._stream.codec_context
+        frames = codec_context.decode(None)
+        codec_context.flush_buffers()
+        return frames
+
+    def _collect(
+        self, wanted: list[int], *, seek_pts: int | None, convert: Callable, jumps: bool
+    ) -> dict[int, np.ndarray] | None:
+        """Decode what ``wanted`` needs (see the module docstring); None if a seek landed after
+        a wanted frame or not on an IDR picture (only checked, and jumps only made, if
+        ``jumps``)."""
         if seek_pts is not None:
             self._container.seek(seek_pts, stream=self._stream, backward=True, any_frame=False)
         targets = set(wanted)
+        unseen = set(targets)  # wanted positions whose packet the decoder has not had yet
         frames: dict[int, np.ndarray] = {}
-        first_position = None
-        for packet in self._container.demux(self._stream):
-            if (
-                self._disposable is not None
-                and packet.size
-                and packet.pts is not None
-                and self._grid.position(packet.pts) not in targets
-                and self._disposable(bytes(packet))
-            ):
-                continue
-            for frame in decode_packet(packet):
+        pending: list = []  # packets since the last IDR picture, not decoded yet
+        fed = False  # the decoder has had packets since it was last drained
+        landing = jumps and seek_pts is not None  # the next packet is where a seek landed
+        landing_dts = None  # after a jump: the keyframe it must land on
+
+        def take(decoded: list) -> None:
+            for frame in decoded:
                 position = self._grid.position(frame.pts)
-                first_position = position if first_position is None else first_position
-                if position > wanted[-1]:
-                    return frames, first_position
-                if position in targets:
+                if position in targets and position not in frames:
                     frames[position] = convert(frame)
-                    if len(frames) == len(targets):
-                        return frames, first_position
-        return frames, first_position
+
+        for packet in self._container.demux(self._stream):
+            if not packet.size:
+                break  # end of the stream
+            position = None if packet.pts is None else self._grid.position(packet.pts)
+            independent = self._h264 is not None and self._h264.independent(memoryview(packet))
+            if landing:
+                if position is None or position > min(unseen):
+                    return None
+                if landing_dts is not None and (packet.dts != landing_dts or not independent):
+                    return None  # a jump missed its IDR picture
+                landing = False
+            if self._h264 is None:
+                take(decode_packet(packet))
+                fed = True
+            else:
+                if independent:
+                    pending.clear()  # no later picture refers to them
+                    if fed:
+                        take(self._drain())
+                        fed = False
+                pending.append(packet)
+                if position in unseen or position is None:  # no timestamp: decode to be safe
+                    for queued in pending:
+                        if queued is packet or not self._h264.disposable(memoryview(queued)):
+                            take(decode_packet(queued))
+                            fed = True
+                    pending.clear()
+            unseen.discard(position)
+            if not unseen:
+                break
+            jump = self._keyframes.jump(packet.dts, before_pts=self._grid.pts(min(unseen)))
+            if jumps and self._h264 is not None and jump is not None:
+                if fed:
+                    take(self._drain())
+                    fed = False
+                pending.clear()
+                self._container.seek(
+                    jump + self._keyframes.delay,
+                    stream=self._stream,
+                    backward=True,
+                    any_frame=False,
+                )
+                landing, landing_dts = True, jump
+        take(self._drain())
+        return frames
 
     def frames(
         self, indices: Iterable[int], *, size: tuple[int, int] | None = None
@@ -238,12 +295,12 @@ class VideoClip:
         convert = self._converter(size)
         seek_pts = self._grid.pts(wanted[0]) if wanted[0] > 0 else None
         try:
-            frames, first = self._collect(wanted, seek_pts=seek_pts, convert=convert)
-            if seek_pts is not None and (first is None or first > wanted[0]):
-                logger.debug(
-                    "%s: seek overshot frame %d; decoding from the start", self.path, wanted[0]
+            frames = self._collect(wanted, seek_pts=seek_pts, convert=convert, jumps=True)
+            if frames is None:
+                logger.debug("%s: a seek missed; decoding from the start in order", self.path)
+                frames = self._collect(
+                    wanted, seek_pts=self._grid.start, convert=convert, jumps=False
                 )
-                frames, first = self._collect(wanted, seek_pts=self._grid.start, convert=convert)
         except av.error.FFmpegError as error:
             raise DataError(f"{self.path}: cannot decode the video ({error}).") from error
         missing = [i for i in wanted if i not in frames]

@@ -57,16 +57,18 @@ def write_lossless_mp4(path: Path, frames: np.ndarray, *, gop: int = 4) -> None:
         container.mux(stream.encode())
 
 
-def write_x264_mp4(path: Path, frames: np.ndarray) -> None:
+def write_x264_mp4(path: Path, frames: np.ndarray, *, x264_params: str = "") -> None:
     """Write RGB frames with libx264 at its defaults (yuv420p, B-frame pyramid with
     non-reference frames), as MicroG-4M's clips, except for one thread and no rate-control
-    lookahead, whose thread makes the output vary from run to run."""
+    lookahead, whose thread makes the output vary from run to run; ``x264_params`` (e.g.
+    ``"keyint=8"``) are added to x264's parameters."""
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=30)
         stream.width, stream.height = frames.shape[2], frames.shape[1]
         stream.pix_fmt = "yuv420p"
         stream.thread_count = 1
-        stream.options = {"x264-params": "threads=1:rc-lookahead=0:mbtree=0"}
+        params = ":".join(filter(None, ["threads=1:rc-lookahead=0:mbtree=0", x264_params]))
+        stream.options = {"x264-params": params}
         for frame in frames:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
         container.mux(stream.encode())

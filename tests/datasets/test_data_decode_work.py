@@ -1,5 +1,6 @@
-"""Only the needed work is done: mp4 decoding seeks, skips non-reference frames, stops early;
-JPEG folders read only the sampled files. The frames returned stay exactly the written ones."""
+"""Only the needed work is done: mp4 decoding seeks, skips non-reference frames and groups of
+pictures without a wanted frame, stops early; JPEG folders read only the sampled files. The
+frames returned stay exactly the written ones."""
 
 from __future__ import annotations
 
@@ -15,20 +16,35 @@ from dataset_fakes import tiny_frames, write_lossless_mp4, write_tiny_dataset, w
 from slowfast_microg.datasets import video_decode
 from slowfast_microg.datasets.frame_lists import read_frame_list
 from slowfast_microg.datasets.frame_sources import JpegFrameSource, VideoFrameSource
-from slowfast_microg.datasets.video_decode import VideoClip, decode_frames, disposable_check
+from slowfast_microg.datasets.h264_packets import h264_packets
+from slowfast_microg.datasets.video_decode import VideoClip, decode_frames
 
 NUM_FRAMES = 40
 
 
-def _positions(path: Path) -> tuple[list[int], list[bool]]:
-    """Presentation positions of the packets in decode order, and whether each is disposable."""
+def _packets(path: Path) -> tuple[list[int], list[bool], list[bool]]:
+    """Presentation positions of the packets in decode order, whether each is disposable and
+    whether each is an IDR picture."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
-        check = disposable_check(stream.codec_context)
+        kinds = h264_packets(stream.codec_context)
         packets = [p for p in container.demux(stream) if p.size]
         period = 1 / stream.average_rate
         positions = [round(p.pts * stream.time_base / period) for p in packets]
-        return positions, [check(bytes(p)) for p in packets]
+        disposable = [kinds.disposable(bytes(p)) for p in packets]
+        return positions, disposable, [kinds.independent(bytes(p)) for p in packets]
+
+
+def _needed(path: Path, wanted: list[int]) -> set[int]:
+    """Positions of the frames a wanted frame needs decoded: every packet from the last IDR
+    picture before it (in decode order) up to it, except disposable ones, and itself."""
+    positions, disposable, independent = _packets(path)
+    needed = set()
+    for position in set(wanted):
+        end = positions.index(position)
+        start = max(k for k in range(end + 1) if independent[k])
+        needed |= {positions[k] for k in range(start, end) if not disposable[k]} | {position}
+    return needed
 
 
 def _ticks(path: Path):
@@ -79,8 +95,9 @@ def _record_decoded(monkeypatch) -> list[int]:
 
 def test_the_clip_has_non_reference_frames(bframe_clip):
     path, _ = bframe_clip
-    positions, disposable = _positions(path)
+    positions, disposable, independent = _packets(path)
     assert sorted(positions) == list(range(NUM_FRAMES))
+    assert independent == [True] + [False] * (NUM_FRAMES - 1)
     assert sum(disposable) >= NUM_FRAMES // 4, "x264 codes non-reference B-frames"
     assert not disposable[0]
 
@@ -95,13 +112,11 @@ def test_non_reference_frames_are_skipped_and_frames_are_exact(bframe_clip, want
     assert sorted(got) == sorted(set(wanted))
     for position, frame in got.items():
         np.testing.assert_array_equal(frame, frames[position])
-    positions, disposable = _positions(path)
+    positions, disposable, _ = _packets(path)
     skipped = {p for p, d in zip(positions, disposable, strict=True) if d and p not in wanted}
-    decoded_positions = {round(pts * tb) for pts in decoded}
-    assert decoded_positions.isdisjoint(skipped)
-    assert set(wanted) <= decoded_positions
-    needed = {p for p, d in zip(positions, disposable, strict=True) if not d and p <= max(wanted)}
-    assert needed <= decoded_positions, "every reference frame up to the last wanted is decoded"
+    decoded_positions = [round(pts * tb) for pts in decoded]
+    assert set(decoded_positions).isdisjoint(skipped)
+    assert sorted(decoded_positions) == sorted(_needed(path, wanted)), "each packet once"
 
 
 def test_skipping_decodes_fewer_packets_for_the_same_frames(bframe_clip, monkeypatch):
@@ -111,7 +126,7 @@ def test_skipping_decodes_fewer_packets_for_the_same_frames(bframe_clip, monkeyp
     skipping = decode_frames(path, wanted)
     skipping_count = len(decoded)
     decoded.clear()
-    monkeypatch.setattr(video_decode, "disposable_check", lambda codec_context: None)
+    monkeypatch.setattr(video_decode, "h264_packets", lambda codec_context: None)
     full = decode_frames(path, wanted)
     assert len(decoded) > skipping_count
     assert sorted(full) == sorted(skipping) == wanted
@@ -124,10 +139,35 @@ def test_decoding_starts_at_the_keyframe_before_the_first_wanted_frame(tmp_path,
     path = tmp_path / "gop4.mp4"
     write_lossless_mp4(path, frames, gop=4)  # keyframes at 0, 4, 8, ...; no B-frames
     decoded = _record_decoded(monkeypatch)
-    got = decode_frames(path, [13, 17, 15])
-    assert [round(pts * _ticks(path)) for pts in decoded] == [12, 13, 14, 15, 16, 17]
-    for position in (13, 15, 17):
+    got = decode_frames(path, [13, 17, 15, 22])
+    assert [round(pts * _ticks(path)) for pts in decoded] == [12, 13, 14, 15, 16, 17, 20, 21, 22]
+    for position in (13, 15, 17, 22):
         np.testing.assert_array_equal(got[position], frames[position])
+
+
+@pytest.mark.parametrize("options", ["keyint=8:min-keyint=8", "keyint=1", "keyint=6:bframes=0"])
+def test_groups_of_pictures_without_a_wanted_frame_are_skipped(tmp_path, options, monkeypatch):
+    """Short-GOP encodings (IDR pictures every few frames, B-frames or not, all-intra): only
+    the packets from a wanted frame's IDR picture up to it are decoded, never one twice, and
+    every frame equals a full decode's, over many random frame sets."""
+    path = tmp_path / "short_gop.mp4"
+    write_x264_mp4(path, _moving_frames(NUM_FRAMES), x264_params=options)
+    frames = _full_decode(path)
+    _, _, independent = _packets(path)
+    assert sum(independent) >= NUM_FRAMES // 8
+    tb = _ticks(path)
+    rng = np.random.default_rng(0)
+    decoded = _record_decoded(monkeypatch)
+    for size in (1, 2, 4, 8, 8, 13, 16):
+        wanted = sorted(rng.choice(NUM_FRAMES, size=size, replace=False).tolist())
+        decoded.clear()
+        got = decode_frames(path, wanted)
+        assert sorted(round(pts * tb) for pts in decoded) == sorted(_needed(path, wanted))
+        assert sorted(got) == wanted
+        for position in wanted:
+            np.testing.assert_array_equal(got[position], frames[position])
+    if options == "keyint=1":
+        assert sorted(round(pts * tb) for pts in decoded) == wanted, "all-intra: only wanted"
 
 
 def test_jpeg_folders_read_only_the_sampled_frames(tmp_path, monkeypatch):
@@ -204,3 +244,54 @@ def test_decoding_works_in_a_process_forked_after_decoding(bframe_clip):
     assert child.exitcode == 0
     got = results.get(timeout=5)
     assert got == {k: v.tobytes() for k, v in expected.items()}
+
+
+class _CountingContainer:
+    """Wraps a VideoClip's container to count the packets it reads."""
+
+    def __init__(self, container) -> None:
+        self._container = container
+        self.read = 0
+
+    def demux(self, stream):
+        for packet in self._container.demux(stream):
+            self.read += 1
+            yield packet
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+
+def test_groups_without_a_wanted_frame_are_not_even_read(tmp_path):
+    """All-intra: the decoder seeks from one wanted frame to the next through the container's
+    keyframe index instead of reading the packets between."""
+    path = tmp_path / "intra.mp4"
+    write_x264_mp4(path, _moving_frames(NUM_FRAMES), x264_params="keyint=1")
+    frames = _full_decode(path)
+    with VideoClip(path) as clip:
+        clip._container = counting = _CountingContainer(clip._container)
+        got = clip.frames([3, 20, 37])
+    assert counting.read == 3
+    for position in (3, 20, 37):
+        np.testing.assert_array_equal(got[position], frames[position])
+
+
+def test_a_jump_that_misses_its_idr_picture_falls_back_to_reading_in_order(tmp_path, monkeypatch):
+    """If the index leads a jump anywhere but the expected IDR picture (here: an index that
+    names non-keyframes), the frames are decoded again from the start, in order, and exact."""
+    path = tmp_path / "gop8.mp4"
+    write_x264_mp4(path, _moving_frames(NUM_FRAMES), x264_params="keyint=8:min-keyint=8")
+    frames = _full_decode(path)
+    original = video_decode._Keyframes.jump
+
+    def off_by_one(self, dts, *, before_pts):
+        jump = original(self, dts, before_pts=before_pts)
+        return None if jump is None else jump + 512
+
+    monkeypatch.setattr(video_decode._Keyframes, "jump", off_by_one)
+    decoded = _record_decoded(monkeypatch)
+    wanted = [2, 13, 30]
+    got = decode_frames(path, wanted)
+    for position in wanted:
+        np.testing.assert_array_equal(got[position], frames[position])
+    assert len(decoded) > len(set(decoded)), "the first group was decoded again, from the start"
