@@ -1,6 +1,7 @@
 """Command line: ``python -m data_prep <stage> ...``.
 
-Stages: split, filter, track, to_ava, split_dataset, stats, and run, which chains them.
+Stages: split, filter, track, to_ava, split_dataset, stats, and run, which chains them; reencode
+makes fast-loading copies of a dataset's mp4 clips.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from data_prep.ultralytics_env import MissingDependencyError
 
 logger = logging.getLogger(__name__)
 
-STAGES = ("split", "filter", "track", "to_ava", "split_dataset", "stats", "run")
+STAGES = ("split", "filter", "track", "to_ava", "split_dataset", "stats", "run", "reencode")
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -143,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_options(p)
     _work_options(p)
     _common(p)
+
+    p = sub.add_parser("reencode", help="dataset mp4 clips -> copies fast to decode at any frame")
+    p.add_argument("--dataset", type=Path, required=True, help="dataset folder")
+    p.add_argument("--source", default="videos", help="clip folder in the dataset (videos)")
+    p.add_argument("--target", default="videos_intra", help="folder for the copies")
+    p.add_argument("--keyint", type=int, help="frames per IDR picture (default 1: all-intra)")
+    p.add_argument("--crf", type=int, help="x264 CRF (default 12)")
+    p.add_argument("--workers", type=int, default=1, help="parallel processes, one clip each")
+    _work_options(p)
+    _common(p)
     return parser
 
 
@@ -158,6 +169,8 @@ def _overrides(args: argparse.Namespace) -> list[str]:
         "coords_mode": "track.coords_mode",
         "group_by": "dataset.group_by",
         "seed": "dataset.seed",
+        "keyint": "reencode.keyint",
+        "crf": "reencode.crf",
     }
     out = []
     for attr, key in mapping.items():
@@ -181,7 +194,15 @@ def _output_root(args: argparse.Namespace) -> Path:
 
 def dispatch(args: argparse.Namespace, cfg: PipelineConfig) -> dict[str, Any]:
     """Run the chosen stage and return its summary."""
-    from data_prep import build_dataset, filter_clips, pipeline, split_clips, stats, track_persons
+    from data_prep import (
+        build_dataset,
+        filter_clips,
+        pipeline,
+        reencode,
+        split_clips,
+        stats,
+        track_persons,
+    )
 
     shard = parse_shard(getattr(args, "shard", None))
     retry = getattr(args, "retry_failed", False)
@@ -231,6 +252,16 @@ def dispatch(args: argparse.Namespace, cfg: PipelineConfig) -> dict[str, Any]:
     if args.stage == "split_dataset":
         return build_dataset.run_split_dataset(
             dataset_dir=args.dataset, cfg=cfg, combined=args.input, label_names=names
+        )
+    if args.stage == "reencode":
+        return reencode.run_reencode(
+            dataset_dir=args.dataset,
+            cfg=cfg,
+            source=args.source,
+            target=args.target,
+            shard=shard,
+            workers=args.workers,
+            retry_failed=retry,
         )
     if args.stage == "stats":
         return stats.run_stats(actions_csv=args.actions, out_dir=args.out, names=names)

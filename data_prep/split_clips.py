@@ -10,9 +10,7 @@ source is complete, so an interrupted source leaves no half clip behind.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import shutil
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from data_prep.config import PipelineConfig, SplitParams
 from data_prep.ids import clip_id, name_problem
 from data_prep.logs import progress
 from data_prep.manifest import DONE, FAILED, Manifest, Timer
+from data_prep.pool import results
 from data_prep.sharding import NO_SHARD, Shard
 from data_prep.video_io import (
     PARTIAL_SUFFIX,
@@ -279,7 +278,7 @@ def run_split(
     )
     jobs = [(name, str(path), str(clips_dir), cfg.split) for name, path in todo]
     new_clips = warned = 0
-    for result in progress(_results(jobs, workers), total=len(jobs), desc="split"):
+    for result in progress(results(_work, jobs, workers=workers), total=len(jobs), desc="split"):
         figures = dict(result.get("figures", {}))
         manifest.add(
             result["key"],
@@ -304,16 +303,3 @@ def run_split(
     }
     summary.update(manifest.summary())
     return summary
-
-
-def _results(jobs: list[tuple], workers: int):
-    """Yield the result of every job, in-process for one worker, else from a process pool."""
-    if workers <= 1 or len(jobs) <= 1:
-        for job in jobs:
-            yield _work(job)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = [pool.submit(_work, job) for job in jobs]
-        for future in as_completed(futures):
-            yield future.result()
