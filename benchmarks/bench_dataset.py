@@ -1,6 +1,7 @@
 """Data-loading speed: clips/s of the MicroG loader per pattern, transform, layout and workers.
 
-``python benchmarks/run.py dataset [--frame-size 854x480] [--encoding authors] [--num-clips 12]
+``python benchmarks/run.py dataset [--frame-size 854x480] [--encoding authors|intra|sample]
+[--intra-crf 15] [--num-clips 12]
 [--items 16] [--repeats 3] [--workers 0,1,2,N] [--patterns 8x8,16x4,13x6,16x5]
 [--transforms train,test] [--layouts frames,videos] [--opts KEY VALUE ...]
 [--sections rows,threads,options,collate,profile] [--baseline COMMIT [--baseline-opts ...]]
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Suite options."""
     parser.add_argument("--frame-size", default="854x480", help="WxH of the generated clips")
     parser.add_argument("--encoding", choices=ENCODINGS, default="authors")
+    parser.add_argument("--intra-crf", type=int, help="reencode CRF for --encoding intra")
     parser.add_argument("--num-clips", type=int, default=12, help="clips generated")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--items", type=int, default=16, help="clips per timed pass")
@@ -214,6 +216,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             num_clips=args.num_clips,
             seed=args.seed,
             encoding=args.encoding,
+            intra_crf=args.intra_crf,
         )
         start = time.perf_counter()
         _sections(args, root, short, figures)

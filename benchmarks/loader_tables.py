@@ -13,12 +13,22 @@ from common import fmt
 def _clips_comment(figures: dict[str, Any]) -> str:
     clips = figures["clips"]
     settings = figures["settings"]
+    deviation = (
+        f", mean absolute difference from the authors' encoding: mp4 "
+        f"{clips['mp4_mean_abs_diff']:.2f}, JPEG {clips['jpeg_mean_abs_diff']:.2f}"
+        if "mp4_mean_abs_diff" in clips
+        else ""
+    )
+    keyframes = clips["keyframes_of_first_mp4"]
+    shown = ", ".join(str(k) for k in keyframes[:4]) + (", ..." if len(keyframes) > 4 else "")
     return (
-        f"<!-- {clips['clips']} clips at {clips['frame_size']}, encoding {clips['encoding']} "
-        f"(keyframes of the first mp4 at {clips['keyframes_of_first_mp4']}), mean mp4 "
+        f"<!-- {clips['clips']} clips at {clips['frame_size']}, encoding {clips['encoding']}"
+        + (f" (CRF {clips['intra_crf']})" if "intra_crf" in clips else "")
+        + f" ({len(keyframes)} keyframe(s) in the first mp4, at {shown}), mean mp4 "
         f"{clips['mp4_bytes_mean'] / 1024:.0f} KiB, mean JPEG {clips['jpeg_bytes_mean'] / 1024:.0f}"
-        f" KiB; {settings['items']} clips per pass, batch {settings['batch_size']}, median of "
-        f"{settings['repeats']} passes, {settings['torch_threads']} torch thread per process -->"
+        f" KiB{deviation}; {settings['items']} clips per pass, batch {settings['batch_size']}, "
+        f"median of {settings['repeats']} passes, {settings['torch_threads']} torch thread per "
+        "process -->"
     )
 
 

@@ -150,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", default="videos", help="clip folder in the dataset (videos)")
     p.add_argument("--target", default="videos_intra", help="folder for the copies")
     p.add_argument("--keyint", type=int, help="frames per IDR picture (default 1: all-intra)")
-    p.add_argument("--crf", type=int, help="x264 CRF (default 12)")
+    p.add_argument("--crf", type=int, help="x264 CRF (default 15)")
     p.add_argument("--workers", type=int, default=1, help="parallel processes, one clip each")
     _work_options(p)
     _common(p)
