@@ -21,6 +21,8 @@ Work per clip:
   what makes a short-GOP encoding fast; MicroG-4M's 3 s clips have a single IDR picture, at
   their start). Once the last wanted frame's packet is in, the decoder is drained. The frames
   decoded are bit for bit those of a full decode;
+- frames of several slices decode on several threads: in a DataLoader worker, the CPUs the
+  process may use shared among the workers; in the main process, FFmpeg's choice;
 - only wanted frames are converted to RGB; given a ``size``, swscale scales and converts them
   in one step (area averaging when shrinking, bilinear when enlarging: of swscale's filters
   the closest to decoding at full size and resizing bilinearly), so no full-size RGB frame is
@@ -31,12 +33,14 @@ from __future__ import annotations
 
 import bisect
 import logging
+import os
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
 
 import av
 import numpy as np
+import torch.utils.data
 from av.video.reformatter import Interpolation, VideoReformatter
 
 from slowfast_microg.datasets.errors import DataError
@@ -108,6 +112,17 @@ class _Keyframes:
         return self._dts[k]
 
 
+def slice_threads() -> int:
+    """Threads for one decoder's slices (frames of several slices decode in parallel): in a
+    DataLoader worker, the CPUs this process may use shared among the workers (at least one);
+    elsewhere 0, FFmpeg's choice (one per CPU)."""
+    info = torch.utils.data.get_worker_info()
+    if info is None:
+        return 0
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // info.num_workers)
+
+
 def decode_packet(packet) -> list:
     """Frames the decoder returns for ``packet`` (one place to observe what gets decoded)."""
     return packet.decode()
@@ -118,8 +133,8 @@ class VideoClip:
 
     Args:
         path: the video file.
-        multi_thread: let FFmpeg decode with several threads (``thread_type`` AUTO); otherwise
-            it decodes on one thread (the loader's workers are the parallelism).
+        multi_thread: let FFmpeg decode with frame and slice threads (``thread_type`` AUTO);
+            otherwise slices only, with :func:`slice_threads` threads.
 
     Attributes:
         height, width: frame size of the video stream.
@@ -144,8 +159,8 @@ class VideoClip:
             self._stream = self._container.streams.video[0]
             if multi_thread:
                 self._stream.thread_type = "AUTO"
-            else:  # FFmpeg's default picks a thread per core for frames of several slices
-                self._stream.codec_context.thread_count = 1
+            else:
+                self._stream.codec_context.thread_count = slice_threads()
             self._grid = _FrameGrid(self._stream, path=self.path)
         except DataError:
             self._container.close()

@@ -5,6 +5,7 @@ frames returned stay exactly the written ones."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 from pathlib import Path
 
 import av
@@ -17,7 +18,7 @@ from slowfast_microg.datasets import video_decode
 from slowfast_microg.datasets.frame_lists import read_frame_list
 from slowfast_microg.datasets.frame_sources import JpegFrameSource, VideoFrameSource
 from slowfast_microg.datasets.h264_packets import h264_packets
-from slowfast_microg.datasets.video_decode import VideoClip, decode_frames
+from slowfast_microg.datasets.video_decode import VideoClip, decode_frames, slice_threads
 
 NUM_FRAMES = 40
 
@@ -295,3 +296,22 @@ def test_a_jump_that_misses_its_idr_picture_falls_back_to_reading_in_order(tmp_p
     for position in wanted:
         np.testing.assert_array_equal(got[position], frames[position])
     assert len(decoded) > len(set(decoded)), "the first group was decoded again, from the start"
+
+
+class _ThreadsSeen(torch.utils.data.Dataset):
+    def __len__(self) -> int:
+        return 4
+
+    def __getitem__(self, index: int) -> int:
+        return slice_threads()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_loader_workers_share_the_cpus_among_their_decoders(workers):
+    """Each worker's decoders get the process's CPUs divided by the number of workers (at
+    least one thread), so workers do not oversubscribe the machine; the main process leaves
+    the choice to FFmpeg (0)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert slice_threads() == 0
+    loader = torch.utils.data.DataLoader(_ThreadsSeen(), batch_size=None, num_workers=workers)
+    assert set(loader) == {max(1, cpus // workers)}
