@@ -26,7 +26,7 @@ import numpy as np
 
 from data_prep.config import PipelineConfig, ReencodeParams
 from data_prep.logs import progress
-from data_prep.manifest import DONE, FAILED, Manifest, Timer
+from data_prep.manifest import DONE, Manifest
 from data_prep.pool import results
 from data_prep.sharding import NO_SHARD, Shard
 from data_prep.video_io import VideoError, VideoReader, VideoWriter
@@ -146,22 +146,9 @@ def reencode_clip(*, source: Path, target: Path, params: ReencodeParams) -> dict
     return {**figures, "source_bytes": source.stat().st_size, "bytes": target.stat().st_size}
 
 
-def _work(job: tuple[str, str, str, ReencodeParams]) -> dict:
-    """Re-encode one clip (runs in a worker process); never raises."""
-    clip, source, target, params = job
-    timer = Timer()
-    try:
-        figures = reencode_clip(source=Path(source), target=Path(target), params=params)
-        return {
-            "key": clip,
-            "status": DONE,
-            "reason": None,
-            "figures": figures,
-            "seconds": timer.seconds,
-        }
-    except Exception as err:  # one bad clip must not stop the run
-        reason = f"{type(err).__name__}: {err}"
-        return {"key": clip, "status": FAILED, "reason": reason, "seconds": timer.seconds}
+def _reencode_item(*, source: Path, target: Path, params: ReencodeParams) -> dict[str, Any]:
+    """One clip's work for the pool: its figures under ``figures``."""
+    return {"figures": reencode_clip(source=source, target=target, params=params)}
 
 
 def run_reencode(
@@ -214,9 +201,12 @@ def run_reencode(
         workers,
     )
     target_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [(p.stem, str(p), str(target_dir / p.name), cfg.reencode) for p in todo]
+    jobs = [
+        (p.stem, {"source": p, "target": target_dir / p.name, "params": cfg.reencode}) for p in todo
+    ]
     done: list[dict[str, Any]] = []
-    for result in progress(results(_work, jobs, workers=workers), total=len(jobs), desc="reencode"):
+    outcomes = results(_reencode_item, jobs, workers=workers)
+    for result in progress(outcomes, total=len(jobs), desc="reencode"):
         figures = result.get("figures", {})
         manifest.add(
             result["key"],

@@ -20,7 +20,7 @@ import av
 from data_prep.config import PipelineConfig, SplitParams
 from data_prep.ids import clip_id, name_problem
 from data_prep.logs import progress
-from data_prep.manifest import DONE, FAILED, Manifest, Timer
+from data_prep.manifest import DONE, FAILED, Manifest
 from data_prep.pool import results
 from data_prep.sharding import NO_SHARD, Shard
 from data_prep.video_io import (
@@ -219,20 +219,6 @@ def decode_warnings(
     return warnings
 
 
-def _work(job: tuple[str, str, str, SplitParams]) -> dict:
-    """Process one source (runs in a worker process); never raises."""
-    source, path, clips_dir, params = job
-    timer = Timer()
-    try:
-        result = split_source(
-            path=Path(path), source=source, clips_dir=Path(clips_dir), params=params
-        )
-        return {"key": source, "status": DONE, "reason": None, "seconds": timer.seconds, **result}
-    except Exception as err:  # one bad source must not stop the run
-        reason = f"{type(err).__name__}: {err}"
-        return {"key": source, "status": FAILED, "reason": reason, "seconds": timer.seconds}
-
-
 def run_split(
     *,
     input_dir: Path,
@@ -276,9 +262,13 @@ def run_split(
         len(todo),
         workers,
     )
-    jobs = [(name, str(path), str(clips_dir), cfg.split) for name, path in todo]
+    jobs = [
+        (name, {"path": path, "source": name, "clips_dir": clips_dir, "params": cfg.split})
+        for name, path in todo
+    ]
     new_clips = warned = 0
-    for result in progress(results(_work, jobs, workers=workers), total=len(jobs), desc="split"):
+    outcomes = results(split_source, jobs, workers=workers)
+    for result in progress(outcomes, total=len(jobs), desc="split"):
         figures = dict(result.get("figures", {}))
         manifest.add(
             result["key"],

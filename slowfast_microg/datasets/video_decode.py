@@ -168,7 +168,10 @@ class VideoClip:
         self.height = self._stream.codec_context.height
         self.width = self._stream.codec_context.width
         self._h264 = h264_packets(self._stream.codec_context)
-        self._keyframes = _Keyframes(self._stream, start_pts=self._grid.start)
+        # Jumps over groups of pictures need H.264's IDR test to check where they land.
+        self._keyframes = (
+            _Keyframes(self._stream, start_pts=self._grid.start) if self._h264 else None
+        )
 
     def _open(self):
         try:
@@ -241,6 +244,17 @@ class VideoClip:
                 if position in targets and position not in frames:
                     frames[position] = convert(frame)
 
+        def feed(packet) -> None:
+            nonlocal fed
+            take(decode_packet(packet))
+            fed = True
+
+        def drain() -> None:
+            nonlocal fed
+            if fed:
+                take(self._drain())
+                fed = False
+
         for packet in self._container.demux(self._stream):
             if not packet.size:
                 break  # end of the stream
@@ -252,30 +266,27 @@ class VideoClip:
                 if landing_dts is not None and (packet.dts != landing_dts or not independent):
                     return None  # a jump missed its IDR picture
                 landing = False
+            wanted_here = position in unseen
             if self._h264 is None:
-                take(decode_packet(packet))
-                fed = True
+                feed(packet)
             else:
                 if independent:
                     pending.clear()  # no later picture refers to them
-                    if fed:
-                        take(self._drain())
-                        fed = False
+                    drain()
                 pending.append(packet)
-                if position in unseen or position is None:  # no timestamp: decode to be safe
+                if wanted_here or position is None:  # no timestamp: decode to be safe
                     for queued in pending:
                         if queued is packet or not self._h264.disposable(memoryview(queued)):
-                            take(decode_packet(queued))
-                            fed = True
+                            feed(queued)
                     pending.clear()
             unseen.discard(position)
             if not unseen:
                 break
+            if not (wanted_here and jumps and self._keyframes is not None):
+                continue
             jump = self._keyframes.jump(packet.dts, before_pts=self._grid.pts(min(unseen)))
-            if jumps and self._h264 is not None and jump is not None:
-                if fed:
-                    take(self._drain())
-                    fed = False
+            if jump is not None:
+                drain()
                 pending.clear()
                 self._container.seek(
                     jump + self._keyframes.delay,
@@ -284,7 +295,7 @@ class VideoClip:
                     any_frame=False,
                 )
                 landing, landing_dts = True, jump
-        take(self._drain())
+        drain()
         return frames
 
     def frames(

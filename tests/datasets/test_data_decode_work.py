@@ -146,11 +146,17 @@ def test_decoding_starts_at_the_keyframe_before_the_first_wanted_frame(tmp_path,
         np.testing.assert_array_equal(got[position], frames[position])
 
 
+@pytest.mark.parametrize("seeks", [True, False], ids=["seeking", "reading-through"])
 @pytest.mark.parametrize("options", ["keyint=8:min-keyint=8", "keyint=1", "keyint=6:bframes=0"])
-def test_groups_of_pictures_without_a_wanted_frame_are_skipped(tmp_path, options, monkeypatch):
+def test_groups_of_pictures_without_a_wanted_frame_are_skipped(
+    tmp_path, options, seeks, monkeypatch
+):
     """Short-GOP encodings (IDR pictures every few frames, B-frames or not, all-intra): only
     the packets from a wanted frame's IDR picture up to it are decoded, never one twice, and
-    every frame equals a full decode's, over many random frame sets."""
+    every frame equals a full decode's, over many random frame sets; both when the decoder
+    seeks over groups through the keyframe index and when it reads through them (no index)."""
+    if not seeks:
+        monkeypatch.setattr(video_decode._Keyframes, "jump", lambda self, dts, *, before_pts: None)
     path = tmp_path / "short_gop.mp4"
     write_x264_mp4(path, _moving_frames(NUM_FRAMES), x264_params=options)
     frames = _full_decode(path)
