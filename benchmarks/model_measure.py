@@ -86,7 +86,7 @@ def forward_step(
     return step
 
 
-def _scalar_loss(output: Any) -> torch.Tensor:
+def scalar_loss(output: Any) -> torch.Tensor:
     """BCE on fixed targets for per-box scores; the mean of every feature map otherwise."""
     if isinstance(output, torch.Tensor) and output.dim() == 2:
         scores = output.float()
@@ -113,7 +113,7 @@ def train_step(
             p.grad = None
         with autocast_context(device, amp_dtype):
             output = call()
-        _scalar_loss(output).backward()
+        scalar_loss(output).backward()
 
     return step
 

@@ -3,7 +3,7 @@
 ``python benchmarks/model_tables.py benchmarks/results/models_<stamp>.json ...``
 
 Handles the ``models`` and ``pytorchvideo`` suites here and the ``inference``, ``eval``,
-``data_prep``, ``captions`` and ``dataset`` suites through ``suite_tables``.
+``data_prep``, ``captions``, ``dataset`` and ``memory`` suites through ``suite_tables``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Markdown tables of the inference, eval, data_prep, captions and dataset result JSONs.
+"""Markdown tables of the inference, eval, data_prep, captions, dataset and memory JSONs.
 
 Used by ``python benchmarks/model_tables.py <result.json> ...``, which dispatches on the
 result's suite.
@@ -103,10 +103,37 @@ def captions_table(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
+def memory_table(figures: dict[str, Any]) -> list[str]:
+    """One line per row and dtype: counted training peaks, bytes per clip, fit and headroom."""
+    settings = figures["settings"]
+    budget = f"{settings['device_gib']:g} GiB less {settings['headroom_gib']:g}"
+    lines = [
+        f"<!-- {settings['method']}; fit: peak <= {budget} GiB -->",
+        "| config | dtype | clips per GPU | weights + inputs GiB | peak GiB, 1 clip "
+        "| peak GiB, paper batch | MiB per added clip | fits | most clips |",
+        "|---|---|---:|---:|---:|---:|---:|---|---:|",
+    ]
+    for row, entry in figures["rows"].items():
+        for dtype, result in entry["dtypes"].items():
+            one, full = result["one_clip"], result["paper_batch"]
+            cells = [
+                str(entry["clips_per_device"]),
+                fmt(full["static_bytes"] / 2**30),
+                fmt(one["peak_bytes"] / 2**30),
+                fmt(full["peak_bytes"] / 2**30),
+                fmt(result["per_added_clip_bytes"] / 2**20, 0),
+                "yes" if result["fits"] else "no",
+                str(result["max_clips"]),
+            ]
+            lines.append(f"| {row} | {dtype} | {' | '.join(cells)} |")
+    return lines
+
+
 TABLES = {
     "inference": inference_table,
     "eval": eval_table,
     "data_prep": data_prep_table,
     "captions": captions_table,
     "dataset": dataset_tables,
+    "memory": memory_table,
 }
