@@ -12,18 +12,6 @@ from slowfast_microg.models.norm import NormFactory
 logger = logging.getLogger(__name__)
 
 
-def add_shortcut(*, residual: torch.Tensor, shortcut: torch.Tensor, inplace: bool) -> torch.Tensor:
-    """``residual + shortcut``, written into ``residual`` when ``inplace`` and the dtypes agree.
-
-    ``residual`` must be a block's own fresh output (a BatchNorm's or drop-connect's), which
-    autograd does not save; adding in place spares one activation-sized allocation per block.
-    The sum is the same bit for bit (IEEE addition commutes). Shapes (B, C, T, H, W).
-    """
-    if inplace and residual.dtype == shortcut.dtype:
-        return residual.add_(shortcut)
-    return shortcut + residual
-
-
 class BottleneckTransform(nn.Module):
     """Residual branch ``[t, 1, 1]`` conv -> ``[1, 3, 3]`` conv -> ``[1, 1, 1]`` conv, each with BN.
 
@@ -139,6 +127,4 @@ class ResBlock(nn.Module):
         """Map (B, dim_in, T, H, W) to (B, dim_out, T, H/stride, W/stride)."""
         residual = self.branch2(x)
         shortcut = self.branch1_bn(self.branch1(x)) if hasattr(self, "branch1") else x
-        return self.relu(
-            add_shortcut(residual=residual, shortcut=shortcut, inplace=self.relu.inplace)
-        )
+        return self.relu(shortcut + residual)

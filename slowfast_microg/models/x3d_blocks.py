@@ -13,8 +13,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from slowfast_microg.models.bottleneck import add_shortcut
-
 logger = logging.getLogger(__name__)
 
 BN_EPS = 1e-5
@@ -297,9 +295,7 @@ class X3DResBlock(nn.Module):
             self.branch2(x), rate=self.drop_connect_rate, training=self.training
         )
         shortcut = self.branch1_bn(self.branch1(x)) if hasattr(self, "branch1") else x
-        return self.relu(
-            add_shortcut(residual=residual, shortcut=shortcut, inplace=self.relu.inplace)
-        )
+        return self.relu(shortcut + residual)
 
 
 class X3DStage(nn.Module):

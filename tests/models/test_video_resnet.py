@@ -6,7 +6,6 @@ import pytest
 import torch
 from tiny_models import clip_inputs, tiny_config, tiny_model
 
-from slowfast_microg.models.bottleneck import add_shortcut
 from slowfast_microg.models.nonlocal_block import NonLocal
 from slowfast_microg.models.norm import batchnorm3d
 from slowfast_microg.models.res_stage import PathwayStageSpec, ResStage
@@ -186,37 +185,3 @@ def test_wrong_inputs_are_explained():
 def test_bad_structure_settings_are_explained(opts, message):
     with pytest.raises(ValueError, match=message):
         tiny_model("SLOW_8x8.yaml", opts)
-
-
-@pytest.mark.parametrize("row", ["SLOWFAST_4x16.yaml", "X3D_S_13x6.yaml"])
-def test_in_place_residual_sum_gives_the_same_step(row):
-    small = ["DATA.TEST_CROP_SIZE", "32", "MODEL.DROPOUT_RATE", "0.0"]
-    inputs = clip_inputs(tiny_config(row, small), batch=2)
-    boxes = torch.tensor([[0.0, 2.0, 3.0, 25.0, 30.0], [1.0, 10.0, 5.0, 15.0, 20.0]])
-    results = []
-    for flag in ("False", "True"):
-        torch.manual_seed(0)
-        model = tiny_model(row, small + ["RESNET.INPLACE_RELU", flag])
-        output = model.train()(inputs, boxes)
-        output.square().sum().backward()
-        results.append((output.detach(), {n: p.grad for n, p in model.named_parameters()}))
-    (output, grads), (output_inplace, grads_inplace) = results
-    assert torch.equal(output_inplace, output)
-    assert grads.keys() == grads_inplace.keys()
-    for name in grads:
-        assert torch.equal(grads_inplace[name], grads[name]), name
-
-
-def test_residual_sum_is_written_in_place_only_when_dtypes_agree():
-    shortcut = torch.randn(1, 4, 2, 3, 3)
-    residual = torch.randn(1, 4, 2, 3, 3)
-    expected = shortcut + residual
-    total = add_shortcut(residual=residual, shortcut=shortcut, inplace=True)
-    assert total.data_ptr() == residual.data_ptr() and torch.equal(total, expected)
-    low = torch.randn(1, 4, 2, 3, 3).bfloat16()
-    mixed = add_shortcut(residual=low, shortcut=shortcut, inplace=True)
-    assert mixed.dtype == torch.float32 and mixed.data_ptr() != low.data_ptr()
-    kept = torch.randn(1, 4, 2, 3, 3)
-    assert (
-        add_shortcut(residual=kept, shortcut=shortcut, inplace=False).data_ptr() != kept.data_ptr()
-    )
