@@ -5,6 +5,7 @@ follows each storage the operators create until Python frees it and keeps the la
 what ``torch.cuda.max_memory_allocated`` reports on a GPU, less the allocator's rounding,
 cuDNN workspaces and the CUDA context. Under ``FakeTensorMode`` the same count needs neither
 the memory nor the time of the real step, so a paper-sized batch can be sized on any machine.
+Autocast on the CPU follows CUDA's op lists (``cuda_autocast``) unless told otherwise.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import torch
+from cuda_autocast import CudaAutocastOnCpu
 from fvcore.common.config import CfgNode
 from model_inputs import make_batch
 from model_measure import scalar_loss
@@ -90,6 +92,12 @@ def _fake_weights(model: nn.Module, *, mode: FakeTensorMode) -> None:
                 module._buffers[name] = mode.from_tensor(buffer)
 
 
+def _policy(device: torch.device, cuda_autocast: bool) -> contextlib.AbstractContextManager:
+    if device.type == "cpu" and cuda_autocast:
+        return CudaAutocastOnCpu()
+    return contextlib.nullcontext()
+
+
 def training_peaks(
     cfg: CfgNode,
     *,
@@ -97,6 +105,7 @@ def training_peaks(
     amp_dtype: torch.dtype | None,
     fake: bool = True,
     device: torch.device = CPU,
+    cuda_autocast: bool = True,
     steps: int = 2,
     boxes_per_clip: int = 2,
 ) -> dict[str, int]:
@@ -113,6 +122,8 @@ def training_peaks(
         amp_dtype: autocast dtype (torch.float16 / torch.bfloat16) or None.
         fake: count on fake tensors (no memory, no compute); False runs the real step.
         device: where the real step runs; fake counting runs on the CPU only.
+        cuda_autocast: on the CPU, give the ops whose autocast dtype differs between the two
+            devices CUDA's dtype (``cuda_autocast.CudaAutocastOnCpu``); False keeps the CPU's.
         steps: training steps counted.
         boxes_per_clip: person boxes per clip.
 
@@ -146,7 +157,7 @@ def training_peaks(
             static = counter.live_bytes
             for _ in range(steps):
                 optimizer.zero_grad(set_to_none=True)
-                with autocast_context(device, amp_dtype):
+                with autocast_context(device, amp_dtype), _policy(device, cuda_autocast):
                     output = model(list(inputs), boxes)
                 scalar_loss(output).backward()
                 optimizer.step()

@@ -10,10 +10,13 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
+from torch._subclasses.fake_tensor import FakeTensorMode
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from cuda_autocast import CudaAutocastOnCpu  # noqa: E402
 from memory_estimate import LiveBytes, training_peaks  # noqa: E402
 from model_inputs import load_row  # noqa: E402
 
@@ -86,6 +89,39 @@ def test_static_and_optimiser_bytes_match_the_model(counts):
 def test_bf16_autocast_needs_less_than_fp32(counts):
     assert counts["fake_bf16"]["static_bytes"] == counts["fake"]["static_bytes"]
     assert counts["fake_bf16"]["peak_bytes"] < counts["fake"]["peak_bytes"]
+
+
+def test_cpu_autocast_gives_the_listed_ops_cudas_dtypes():
+    """CUDA's autocast: softmax and LayerNorm in float32, pooling in the input's dtype; the CPU's
+    own lists do the opposite, and other ops are left alone."""
+    with FakeTensorMode():
+        x = torch.randn(2, 8, 4, 4, 4)
+        weight = torch.randn(8, 8, 1, 1, 1)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            y = F.conv3d(x, weight)
+            cpu = [y.softmax(-1), torch.nn.LayerNorm(4)(y), torch.nn.MaxPool3d(2)(y)]
+            with CudaAutocastOnCpu():
+                cuda = [y.softmax(-1), torch.nn.LayerNorm(4)(y), torch.nn.MaxPool3d(2)(y)]
+                pooled = [
+                    F.max_pool3d(y, 2, return_indices=True)[0],
+                    torch.nn.AvgPool3d(2)(y),
+                    torch.nn.AdaptiveAvgPool3d(1)(y),
+                ]
+                assert torch.sigmoid(y).dtype == F.conv3d(y, weight).dtype == torch.bfloat16
+        with CudaAutocastOnCpu():  # without autocast nothing changes
+            assert torch.nn.MaxPool3d(2)(x).dtype == x.softmax(-1).dtype == torch.float32
+    assert [t.dtype for t in cpu] == [torch.bfloat16, torch.bfloat16, torch.float32]
+    assert [t.dtype for t in cuda] == [torch.float32, torch.float32, torch.bfloat16]
+    assert {t.dtype for t in pooled} == {torch.bfloat16}
+
+
+def test_the_count_follows_cudas_autocast_by_default(counts):
+    """SlowFast pools in half precision under CUDA's lists, so its count is lower than under
+    the CPU's, where the pooled maps are float32."""
+    cpu_lists = training_peaks(
+        counts["cfg"], batch=2, amp_dtype=torch.bfloat16, cuda_autocast=False
+    )
+    assert counts["fake_bf16"]["peak_bytes"] < cpu_lists["peak_bytes"]
 
 
 def test_fake_counting_refuses_other_devices():
