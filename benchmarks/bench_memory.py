@@ -10,8 +10,8 @@ paper's clips per GPU (TRAIN.BATCH_SIZE / NUM_GPUS, or ``--batch``), and derives
 added clip, whether the paper's batch fits one device of ``--device-gib`` with
 ``--headroom-gib`` left for the CUDA context and workspaces, and the most clips that would.
 
-Autocast follows the CPU's op lists (the counting runs on the CPU); on CUDA the same layers run
-in the same dtypes except that some pooling and normalisation outputs may differ.
+The counting runs on the CPU, with CUDA's autocast dtypes where the two devices' op lists
+differ (``cuda_autocast``).
 ``--check-real`` also counts one real fp32 step at one clip on the CPU and records that the
 fake count equals it. On a CUDA machine (``--device cuda``) every row also runs one real step
 at the paper's batch and records ``torch.cuda.max_memory_allocated`` beside the count.
@@ -104,7 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "device_gib": args.device_gib,
             "headroom_gib": args.headroom_gib,
             "dtypes": dtypes,
-            "method": "live tensor storages counted op by op on fake tensors (CPU autocast)",
+            "method": "live tensor storages counted op by op on fake tensors, "
+            "autocast on the CPU with CUDA's op lists",
             "code": code_version(),
         },
         "rows": {row: _row(row, dtypes=dtypes, args=args) for row in args.configs},
