@@ -18,6 +18,10 @@ Table 2) and each mode:
 Modes combine ``slowfast_microg.models.acceleration``'s switches: ``fp32``, ``channels_last``,
 ``bf16``, ``fp16``, ``bf16_channels_last``, ``fp16_channels_last``, ``compile``,
 ``bf16_channels_last_compile``. Without a GPU the CUDA figures are recorded as not run.
+
+Each row and mode runs in a child process (``isolated.run_isolated``): a crash (such as a
+vendor kernel's segmentation fault) or a run past ``--mode-timeout`` seconds becomes that
+mode's ``error`` and the suite goes on; ``--in-process`` measures in the suite's own process.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 import model_measure as mm
 import torch
 from device_peaks import achieved_tflops, fraction_of_peak
+from isolated import run_isolated
 from model_inputs import (
     TABLE1_ROWS,
     TABLE2_ROWS,
@@ -83,6 +88,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads")
+    parser.add_argument(
+        "--mode-timeout", type=float, default=1800.0, help="seconds per row and mode (child)"
+    )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="measure in this process instead of one child per row and mode",
+    )
 
 
 def _progress(message: str) -> None:
@@ -167,39 +180,76 @@ def _memory_fit(row: str, params: int, result: dict[str, Any], device: torch.dev
     }
 
 
+def measure_mode(
+    row: str,
+    name: str,
+    *,
+    passes: list[str],
+    device: str,
+    args: argparse.Namespace,
+    flops: dict[str, float],
+    params: int,
+) -> dict[str, Any]:
+    """Every pass of ``row`` in mode ``name``, on the weights of the row's seed-0 model.
+
+    Module-level so that :func:`isolated.run_isolated` can run it in a child process.
+    """
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    cfg = load_row(row)
+    mode = MODES[name]
+    torch.manual_seed(0)
+    model = prepare_model(
+        build_model(cfg),
+        channels_last=mode.channels_last,
+        compile=mode.compile,
+        device=torch.device(device),
+    )
+    entry: dict[str, Any] = {}
+    for pass_name in passes:
+        entry[pass_name] = _measure_pass(
+            cfg,
+            model,
+            mode,
+            pass_name=pass_name,
+            device=torch.device(device),
+            args=args,
+            gflops=flops[pass_name],
+        )
+    if "fwd_bwd" in entry:
+        entry["fwd_bwd"]["memory_fit"] = _memory_fit(
+            row, params, entry["fwd_bwd"], torch.device(device)
+        )
+    return entry
+
+
+def _mode_entry(row: str, name: str, *, args: argparse.Namespace, **kwargs: Any) -> dict:
+    """:func:`measure_mode` in a child process (or in this one with ``--in-process``); a
+    failure, crash or time-out becomes the mode's ``error``."""
+    if args.in_process:
+        try:
+            return measure_mode(row, name, args=args, **kwargs)
+        except (RuntimeError, NotImplementedError) as err:
+            return {"error": f"{type(err).__name__}: {err}"}
+    outcome = run_isolated(
+        measure_mode, args=(row, name), kwargs={"args": args, **kwargs}, timeout_s=args.mode_timeout
+    )
+    return outcome.value if outcome.error is None else {"error": outcome.error}
+
+
 def _bench_row(row: str, *, modes: list[str], passes: list[str], device, args) -> dict:
     cfg = load_row(row)
     torch.manual_seed(0)
     reference = build_model(cfg)
     flops = _flops(cfg, reference)
     params = params_count(reference)
+    del reference
     out: dict[str, Any] = {"params": params, "gflops_per_clip": flops, "modes": {}}
     for name in modes:
-        mode = MODES[name]
         _progress(f"[models] {row} {name}")
-        model = build_model(cfg)
-        model.load_state_dict(reference.state_dict())
-        entry: dict[str, Any] = {}
-        try:
-            model = prepare_model(
-                model, channels_last=mode.channels_last, compile=mode.compile, device=device
-            )
-            for pass_name in passes:
-                entry[pass_name] = _measure_pass(
-                    cfg,
-                    model,
-                    mode,
-                    pass_name=pass_name,
-                    device=device,
-                    args=args,
-                    gflops=flops[pass_name],
-                )
-            if "fwd_bwd" in entry:
-                entry["fwd_bwd"]["memory_fit"] = _memory_fit(row, params, entry["fwd_bwd"], device)
-        except (RuntimeError, NotImplementedError) as err:
-            entry["error"] = f"{type(err).__name__}: {err}"
-        out["modes"][name] = entry
-        del model
+        out["modes"][name] = _mode_entry(
+            row, name, args=args, passes=passes, device=str(device), flops=flops, params=params
+        )
     out["speedup_vs_fp32"] = _speedups(out["modes"], passes)
     return out
 
