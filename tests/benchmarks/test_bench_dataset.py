@@ -4,36 +4,21 @@ speed: speed targets live in the benchmark results, not in tests."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from suite_run import run_suite, table_lines
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory) -> dict:
-    out = tmp_path_factory.mktemp("results")
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "run.py"),
-        "dataset",
-        "--out",
-        str(out),
+    options = [
         *("--encoding", "intra", "--frame-size", "160x120", "--num-clips", "6"),
         *("--items", "4", "--repeats", "1", "--batch-size", "2"),
         # workers 1 after workers 0: loader workers forked from a process that has decoded
         *("--workers", "0,1", "--patterns", "8x8", "--sections", "rows,collate"),
     ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    (path,) = out.glob("dataset_*.json")
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    payload["path"] = path
-    return payload
+    return run_suite(
+        "dataset", out=tmp_path_factory.mktemp("results"), options=options, timeout=300
+    )
 
 
 def test_the_result_notes_the_machine_and_the_code(result):
@@ -69,15 +54,7 @@ def test_rows_cover_every_layout_transform_and_worker_count(result):
 
 
 def test_the_tables_show_every_row(result):
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "model_tables.py"), str(result["path"])],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    lines = done.stdout.splitlines()
+    lines = table_lines(result["path"])
     for transform in ("train", "test"):
         for workers in (0, 1):
             assert any(line.startswith(f"| 8x8 | {transform} | {workers} |") for line in lines)

@@ -3,16 +3,14 @@ one-line error instead of ending the suite; the models suite records them per mo
 
 from __future__ import annotations
 
-import json
 import operator
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from suite_run import BENCHMARKS, run_suite
+
+sys.path.insert(0, str(BENCHMARKS))
 
 from isolated import run_isolated  # noqa: E402
 from model_inputs import load_row, pathway_frames  # noqa: E402
@@ -47,17 +45,10 @@ def test_a_hang_is_stopped_at_the_time_limit():
 
 
 def test_the_models_suite_measures_each_mode_in_a_child(tmp_path):
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "run.py"),
-        "models",
-        *("--out", str(tmp_path), "--configs", "SLOWFAST_4x16.yaml", "--modes", "fp32"),
-        *("--passes", "fwd", "--repeats", "1", "--warmup", "0", "--threads", "1"),
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
-    (path,) = tmp_path.glob("models_*.json")
-    row = json.loads(path.read_text(encoding="utf-8"))["figures"]["rows"]["SLOWFAST_4x16.yaml"]
+    options = ["--configs", "SLOWFAST_4x16.yaml", "--modes", "fp32", "--passes", "fwd"]
+    options += ["--repeats", "1", "--warmup", "0", "--threads", "1"]
+    result = run_suite("models", out=tmp_path, options=options)
+    row = result["figures"]["rows"]["SLOWFAST_4x16.yaml"]
     fwd = row["modes"]["fp32"]["fwd"]
     cfg = load_row("SLOWFAST_4x16.yaml")
     size = cfg.DATA.TEST_CROP_SIZE

@@ -3,18 +3,15 @@ step, the optimiser state left after a step, and the suite's JSON and table end 
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
+from suite_run import BENCHMARKS, run_suite, table_lines
 from torch._subclasses.fake_tensor import FakeTensorMode
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.insert(0, str(BENCHMARKS))
 
 from cuda_autocast import CudaAutocastOnCpu  # noqa: E402
 from memory_estimate import LiveBytes, training_peaks  # noqa: E402
@@ -130,29 +127,13 @@ def test_fake_counting_refuses_other_devices():
 
 
 def test_suite_writes_every_row_and_dtype_and_its_table(tmp_path):
-    command = [
-        sys.executable,
-        str(ROOT / "benchmarks" / "run.py"),
-        "memory",
-        *("--out", str(tmp_path), "--configs", "X3D_S_13x6.yaml", "--dtypes", "fp32,bf16"),
-        *("--batch", "3"),
-    ]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    (path,) = tmp_path.glob("memory_*.json")
-    row = json.loads(path.read_text(encoding="utf-8"))["figures"]["rows"]["X3D_S_13x6.yaml"]
+    options = ["--configs", "X3D_S_13x6.yaml", "--dtypes", "fp32,bf16", "--batch", "3"]
+    result = run_suite("memory", out=tmp_path, options=options, timeout=300)
+    row = result["figures"]["rows"]["X3D_S_13x6.yaml"]
     assert row["clips_per_device"] == 3 and set(row["dtypes"]) == {"fp32", "bf16"}
-    for result in row["dtypes"].values():
-        one, full = result["one_clip"]["peak_bytes"], result["paper_batch"]["peak_bytes"]
-        assert result["per_added_clip_bytes"] == pytest.approx((full - one) / 2)
-        assert result["fits"] and result["max_clips"] > 3
-    table = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "model_tables.py"), str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert table.returncode == 0, table.stderr
-    lines = [line for line in table.stdout.splitlines() if line.startswith("| X3D_S_13x6.yaml")]
+    for figures in row["dtypes"].values():
+        one, full = figures["one_clip"]["peak_bytes"], figures["paper_batch"]["peak_bytes"]
+        assert figures["per_added_clip_bytes"] == pytest.approx((full - one) / 2)
+        assert figures["fits"] and figures["max_clips"] > 3
+    lines = [line for line in table_lines(result["path"]) if line.startswith("| X3D_S_13x6.yaml")]
     assert sorted(line.split("|")[2].strip() for line in lines) == ["bf16", "fp32"]
