@@ -64,7 +64,7 @@ def data_prep_table(figures: dict[str, Any]) -> list[str]:
         "| stage | clips | seconds | clips/min | note |",
         "|---|---:|---:|---:|---|",
     ]
-    for stage in ("split", "filter", "track", "track_without_cache", "to_ava"):
+    for stage in ("split", "filter", "track", "track_without_cache", "to_ava", "reencode"):
         part = figures.get(stage)
         if part is None:
             continue
