@@ -30,6 +30,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from model_inputs import code_version
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests" / "fixtures" / "eval"
@@ -377,6 +378,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     """Run the suite and return its figures."""
+    code = code_version()  # before the run: the code that is measured
     fixture = args.fixture_dir
     label_map = fixture / "label_map.pbtxt"
     work = Path(tempfile.mkdtemp(prefix="bench_eval_"))
@@ -412,6 +414,7 @@ def run(args: argparse.Namespace) -> dict:
             large = figures[f"synthetic_x{args.scale}"][who]["cpu_median_s"]
             figures[f"growth_{who}_cpu"] = large / figures["fixture_i3d_test"][who]["cpu_median_s"]
         figures["wall_s"] = time.perf_counter() - started
+        figures["code"] = code
         return figures
     finally:
         shutil.rmtree(work, ignore_errors=True)
