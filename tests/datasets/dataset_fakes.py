@@ -43,6 +43,28 @@ def tiny_frames(num_frames: int, *, seed: int = 0) -> np.ndarray:
     return frames
 
 
+def moving_texture(
+    *,
+    seed: int,
+    num_frames: int,
+    height: int,
+    width: int,
+    level: float,
+    amplitude: float,
+    noise: float,
+) -> np.ndarray:
+    """(num_frames, height, width, 3) uint8: a smooth wave pattern drifting 3 px per frame
+    around ``level`` (+- ``amplitude``), plus Gaussian noise of std ``noise`` per pixel."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:height, 0:width]
+    frames = np.empty((num_frames, height, width, 3), dtype=np.uint8)
+    for t in range(num_frames):
+        base = level + amplitude * np.sin((xx + 3 * t) / 9.0) * np.cos(yy / 13.0)
+        noisy = base[..., None] + rng.normal(0, noise, size=(height, width, 3))
+        frames[t] = np.clip(noisy, 0, 255).astype(np.uint8)
+    return frames
+
+
 def write_lossless_mp4(path: Path, frames: np.ndarray, *, gop: int = 4) -> None:
     """Write RGB frames losslessly (libx264rgb, qp 0) at 30 fps with a keyframe every ``gop``."""
     with av.open(str(path), "w", format="mp4") as container:

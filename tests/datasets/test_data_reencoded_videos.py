@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from dataset_fakes import write_tiny_dataset
+from dataset_fakes import moving_texture, write_tiny_dataset
 
 from data_prep.config import PipelineConfig
 from data_prep.reencode import run_reencode
@@ -19,13 +19,15 @@ HEIGHT, WIDTH, NUM_FRAMES = 240, 320, 24
 
 
 def _frames(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
-    frames = np.empty((NUM_FRAMES, HEIGHT, WIDTH, 3), dtype=np.uint8)
-    for t in range(NUM_FRAMES):
-        base = 90 + 40 * np.sin((xx + 3 * t) / 9.0) * np.cos(yy / 13.0)
-        frames[t] = np.clip(base[..., None] + rng.normal(0, 4, (HEIGHT, WIDTH, 3)), 0, 255)
-    return frames
+    return moving_texture(
+        seed=seed,
+        num_frames=NUM_FRAMES,
+        height=HEIGHT,
+        width=WIDTH,
+        level=90,
+        amplitude=40,
+        noise=4,
+    )
 
 
 def _items(root, cfg_for, *, layout: str = "videos", **overrides) -> list[dict]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from dataset_fakes import write_tiny_dataset
+from dataset_fakes import moving_texture, write_tiny_dataset
 
 from slowfast_microg.datasets import build_dataset
 
@@ -23,13 +23,15 @@ P99_TOLERANCE = 48
 
 
 def _frames(seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH]
-    frames = np.empty((NUM_FRAMES, HEIGHT, WIDTH, 3), dtype=np.uint8)
-    for t in range(NUM_FRAMES):
-        base = 50 + 25 * np.sin((xx + 3 * t) / 9.0) * np.cos(yy / 13.0)
-        noisy = base[..., None] + rng.normal(0, 6, size=(HEIGHT, WIDTH, 3))
-        frames[t] = np.clip(noisy, 0, 255).astype(np.uint8)
+    frames = moving_texture(
+        seed=seed,
+        num_frames=NUM_FRAMES,
+        height=HEIGHT,
+        width=WIDTH,
+        level=50,
+        amplitude=25,
+        noise=6,
+    )
     x1, y1, x2, y2 = RECT
     frames[:, y1:y2, x1:x2] = (235, 225, 215)
     return frames
