@@ -69,10 +69,6 @@ def _row(row: str, *, dtypes: list[str], args: argparse.Namespace) -> dict[str, 
     batch = args.batch or per_gpu_batch(row)
     budget = (args.device_gib - args.headroom_gib) * GIB
     entry: dict[str, Any] = {"clips_per_device": batch, "dtypes": {}}
-    if args.check_real:
-        real = training_peaks(cfg, batch=1, amp_dtype=None, fake=False)
-        fake = training_peaks(cfg, batch=1, amp_dtype=None)
-        entry["real_check_fp32_1clip"] = {"real": real, "fake": fake, "equal": real == fake}
     for name in dtypes:
         amp_dtype = _amp_dtype(name, args.device)
         print(f"[memory] {row} {name} 1 and {batch} clips", file=sys.stderr)
@@ -91,6 +87,11 @@ def _row(row: str, *, dtypes: list[str], args: argparse.Namespace) -> dict[str, 
         if args.device == "cuda":
             result["cuda"] = _cuda_peak(cfg, batch=batch, amp_dtype=amp_dtype)
         entry["dtypes"][name] = result
+    if args.check_real:  # the fp32 one-clip count, if made above, is the one to check
+        fp32 = entry["dtypes"].get("fp32")
+        fake = fp32["one_clip"] if fp32 else training_peaks(cfg, batch=1, amp_dtype=None)
+        real = training_peaks(cfg, batch=1, amp_dtype=None, fake=False)
+        entry["real_check_fp32_1clip"] = {"real": real, "fake": fake, "equal": real == fake}
     return entry
 
 

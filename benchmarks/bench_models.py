@@ -198,12 +198,10 @@ def measure_mode(
         torch.set_num_threads(args.threads)
     cfg = load_row(row)
     mode = MODES[name]
+    target = torch.device(device)
     torch.manual_seed(0)
     model = prepare_model(
-        build_model(cfg),
-        channels_last=mode.channels_last,
-        compile=mode.compile,
-        device=torch.device(device),
+        build_model(cfg), channels_last=mode.channels_last, compile=mode.compile, device=target
     )
     entry: dict[str, Any] = {}
     for pass_name in passes:
@@ -212,14 +210,12 @@ def measure_mode(
             model,
             mode,
             pass_name=pass_name,
-            device=torch.device(device),
+            device=target,
             args=args,
             gflops=flops[pass_name],
         )
     if "fwd_bwd" in entry:
-        entry["fwd_bwd"]["memory_fit"] = _memory_fit(
-            row, params, entry["fwd_bwd"], torch.device(device)
-        )
+        entry["fwd_bwd"]["memory_fit"] = _memory_fit(row, params, entry["fwd_bwd"], target)
     return entry
 
 
